@@ -1,0 +1,1 @@
+//! auth.cf: who may run which command, trap authentication, and login methods.

@@ -1,0 +1,1 @@
+//! `monrs cmd`: a moncmd-compatible client of the mon protocol.

@@ -1,0 +1,1 @@
+//! The daemon: startup order, signals, reload and clean shutdown.

@@ -1,0 +1,3 @@
+//! The `monrs` binary: parse the command line, then hand over to the library.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! When each service runs: interval, randskew, randstart, failure_interval, cron, exclusions.

@@ -1,0 +1,1 @@
+//! The mon client protocol server (TCP 2583).

@@ -1,0 +1,1 @@
+//! mon traps: the UDP packet format, the listener and the sender.
