@@ -6,6 +6,7 @@
 //! - `cli`: mon's command line (every mon 1.3.6 flag) and monrs's subcommands.
 //! - `config`: reading mon.cf exactly as mon does (`config::model` is the typed result).
 //! - `period`: Time::Period evaluation for `period` and `exclude_period`.
+//! - `depend`: dependency expressions over `group:service` tokens.
 //! - `escape`: mon's `\xx` value encoding, shared by the protocol, state files and traps.
 //! - `state`: the per-service and per-period runtime state mon keeps.
 //! - `schedule`: when each service runs (interval, randskew, randstart, cron, failure_interval).
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod depend;
 pub mod engine;
 pub mod escape;
 pub mod history;
@@ -34,3 +36,10 @@ pub mod schedule;
 pub mod server;
 pub mod state;
 pub mod trap;
+
+/// The whole program behind the thin binary (argument parsing and dispatch).
+pub fn main() -> std::process::ExitCode {
+    // Written with the command line (issue 2); subcommands dispatch to
+    // monitors::cli::main, client::main, trap::send_main, daemon::run.
+    std::process::ExitCode::from(1)
+}

@@ -1,3 +1,5 @@
 //! The `monrs` binary: parse the command line, then hand over to the library.
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    monrs::main()
+}

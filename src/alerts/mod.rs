@@ -118,3 +118,5 @@ pub struct Outcome {
     /// Exit status, API reply, or error text, one line.
     pub detail: String,
 }
+
+pub mod actions;

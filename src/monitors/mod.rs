@@ -59,3 +59,6 @@ impl MonitorOutput {
         }
     }
 }
+
+pub mod cli;
+pub mod native;
