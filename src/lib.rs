@@ -14,6 +14,7 @@
 //! - `monitors`: running one check (mon.d scripts, native tcp/http/mysql).
 //! - `alerts`: mon's alert decisions and alert delivery (scripts and native actions).
 //! - `history`: alert and failure history, the downtime log, `historicfile`.
+//! - `logging`: mon's syslog messages and priorities over tracing, and the syslog sink.
 //! - `server`: the client protocol on TCP 2583 (moncmd, monshow, mon.cgi).
 //! - `auth`: auth.cf and login methods.
 //! - `trap`: mon traps over UDP, received and sent.
@@ -30,6 +31,7 @@ pub mod depend;
 pub mod engine;
 pub mod escape;
 pub mod history;
+pub mod logging;
 pub mod monitors;
 pub mod period;
 pub mod schedule;

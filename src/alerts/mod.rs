@@ -120,3 +120,6 @@ pub struct Outcome {
 }
 
 pub mod actions;
+pub mod decide;
+pub mod dispatch;
+pub mod script;

@@ -61,4 +61,5 @@ impl MonitorOutput {
 }
 
 pub mod cli;
+pub mod external;
 pub mod native;
