@@ -430,3 +430,289 @@ pub async fn run_monitor(
         r.error,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::MonitorLine;
+
+    fn sh(script: &str, timeout: Duration) -> ProcSpec {
+        ProcSpec {
+            argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
+            env: Vec::new(),
+            stdin: None,
+            timeout,
+            label: "t.monitor".into(),
+        }
+    }
+
+    fn hosts(h: &[&str]) -> Vec<String> {
+        h.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn argv_rules() {
+        let run = |argv: &[&str], h: &[&str]| ArgvPlan::Run {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            hosts: hosts(h),
+        };
+        assert_eq!(
+            monitor_argv(
+                "/m/ctl.monitor",
+                r#"-x "quoted arg" 'single q'"#,
+                hosts(&["hostA", "hostB"]),
+                false
+            ),
+            run(
+                &[
+                    "/m/ctl.monitor",
+                    "-x",
+                    "quoted arg",
+                    "single q",
+                    "hostA",
+                    "hostB"
+                ],
+                &["hostA", "hostB"]
+            )
+        );
+        // `;;`: no hosts, and no empty-group check.
+        assert_eq!(
+            monitor_argv("/m/x.monitor", "-a b ;;", hosts(&["h1"]), false),
+            run(&["/m/x.monitor", "-a", "b"], &[])
+        );
+        assert_eq!(
+            monitor_argv("/m/x.monitor", "-a;;  ", Vec::new(), false),
+            run(&["/m/x.monitor", "-a"], &[])
+        );
+        assert_eq!(
+            monitor_argv("/m/x.monitor", "", Vec::new(), false),
+            ArgvPlan::NoHosts
+        );
+        assert_eq!(
+            monitor_argv("/m/x.monitor", "", Vec::new(), true),
+            run(&["/m/x.monitor"], &[])
+        );
+        assert_eq!(
+            monitor_argv("/m/x.monitor", r#"-x "open"#, hosts(&["h"]), false),
+            ArgvPlan::Unbalanced
+        );
+    }
+
+    #[test]
+    fn env_rules() {
+        let mut svc = Service::new("s1", 1);
+        svc.env = vec![
+            ("MON_GROUP".into(), "user-value".into()),
+            ("FOO".into(), "bar".into()),
+        ];
+        svc.monitor = Some(MonitorLine {
+            raw: "x".into(),
+            name: "x".into(),
+            args: String::new(),
+        });
+        let base = vec![("MON_STATEDIR".to_string(), "/s".to_string())];
+        let st = ServiceState::new(0);
+        let env = monitor_env("g1", &svc, &st, &base);
+        let get = |k: &str| {
+            env.iter()
+                .rev()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.to_string_lossy().into_owned())
+        };
+        assert_eq!(
+            get("MON_GROUP").as_deref(),
+            Some("g1"),
+            "MON_* wins over the user's"
+        );
+        assert_eq!(get("FOO").as_deref(), Some("bar"));
+        assert_eq!(get("MON_LAST_FAILURE").as_deref(), Some("0"));
+        assert_eq!(get("MON_LAST_SUCCESS").as_deref(), Some("0"));
+        assert_eq!(get("MON_LAST_SUMMARY"), None, "no result yet");
+        assert_eq!(get("MON_LAST_OUTPUT"), None);
+        assert_eq!(get("MON_FIRST_FAILURE"), None);
+        assert_eq!(get("MON_DEPEND_STATUS"), None);
+        assert_eq!(get("MON_FIRST_SUCCESS"), None, "never set for monitors");
+        assert_eq!(get("MON_STATEDIR").as_deref(), Some("/s"));
+        let mut st = ServiceState::new(0);
+        st.last_output = Some(Bytes::from(vec![b'x'; 300 * 1024]));
+        st.last_summary = Some(Bytes::from_static(b"sum"));
+        st.depend_status = Some(false);
+        let env = monitor_env("g1", &svc, &st, &base);
+        let out = env
+            .iter()
+            .find(|(k, _)| k == "MON_LAST_OUTPUT")
+            .map(|(_, v)| v.len());
+        assert_eq!(out, Some(crate::alerts::decide::ENV_VALUE_MAX));
+        assert!(
+            env.iter()
+                .any(|(k, v)| k == "MON_DEPEND_STATUS" && v == "0")
+        );
+    }
+
+    #[test]
+    fn script_lookup_first_executable_wins() -> std::io::Result<()> {
+        let a = tempfile::tempdir()?;
+        let b = tempfile::tempdir()?;
+        let write = |d: &Path, name: &str, mode: u32| -> std::io::Result<()> {
+            let p = d.join(name);
+            std::fs::write(&p, "#!/bin/sh\n")?;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+        };
+        write(a.path(), "x.monitor", 0o644)?; // not executable: skipped
+        write(b.path(), "x.monitor", 0o755)?;
+        write(a.path(), "y.monitor", 0o755)?;
+        write(b.path(), "y.monitor", 0o755)?;
+        let dirs = vec![a.path().to_path_buf(), b.path().to_path_buf()];
+        let (t, missing) = ScriptTable::build(&dirs, ["x.monitor", "y.monitor", "nope.monitor"]);
+        assert_eq!(
+            t.get("x.monitor"),
+            Some(b.path().join("x.monitor").as_path())
+        );
+        assert_eq!(
+            t.get("y.monitor"),
+            Some(a.path().join("y.monitor").as_path())
+        );
+        assert_eq!(missing, vec!["nope.monitor"]);
+        assert!(
+            t.missing_message("nope.monitor")
+                .starts_with("nope.monitor not found in one of (")
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn stderr_and_stdout_share_one_pipe_in_order() {
+        let r = run_process(
+            sh(
+                "echo to stderr >&2; echo sum1; echo detail >&2; exit 3",
+                Duration::from_secs(10),
+            ),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(r.status, RunStatus::Exited(3));
+        assert_eq!(&r.output[..], b"to stderr\nsum1\ndetail\n");
+    }
+
+    #[tokio::test]
+    async fn stdin_is_dev_null_and_env_is_passed() {
+        let mut spec = sh("cat; echo \"[$MON_X]\"", Duration::from_secs(10));
+        spec.env = vec![("MON_X".into(), "v a l".into())];
+        let r = run_process(spec, None, None).await;
+        assert_eq!(&r.output[..], b"[v a l]\n");
+        let mut spec = sh("cat", Duration::from_secs(10));
+        spec.stdin = Some(Bytes::from_static(b"fed\n"));
+        let r = run_process(spec, None, None).await;
+        assert_eq!(&r.output[..], b"fed\n");
+    }
+
+    #[tokio::test]
+    async fn timeout_kills_the_whole_process_group() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pidfile = dir.path().join("bg.pid");
+        let script = format!(
+            "echo partial; sleep 1000 & echo $! > {}; sleep 1000",
+            pidfile.display()
+        );
+        let (tx, rx) = oneshot::channel();
+        let started = std::time::Instant::now();
+        let r = run_process(sh(&script, Duration::from_millis(500)), Some(tx), None).await;
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(r.status, RunStatus::TimedOut);
+        assert_eq!(
+            &r.output[..],
+            b"t.monitor timed out after 0.5s, process group killed\npartial\n"
+        );
+        let leader = rx.await.expect("pid reported");
+        assert!(leader > 0);
+        let bg: i32 = std::fs::read_to_string(&pidfile)
+            .expect("background pid written")
+            .trim()
+            .parse()
+            .expect("a pid");
+        // The background sleep was in the group: it is gone (or a zombie being reaped by init).
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let stat = std::fs::read_to_string(format!("/proc/{bg}/stat")).unwrap_or_default();
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().next());
+            if stat.is_empty() || state == Some("Z") {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "background child survived: {stat}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[tokio::test]
+    async fn large_output_is_read_whole() {
+        let r = run_process(
+            sh(
+                "head -c 1048576 /dev/zero | tr '\\0' x; echo",
+                Duration::from_secs(30),
+            ),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(r.status, RunStatus::Exited(0));
+        assert_eq!(r.output.len(), 1024 * 1024 + 1);
+    }
+
+    #[tokio::test]
+    async fn exit_does_not_wait_for_background_holders_of_the_pipe() {
+        let started = std::time::Instant::now();
+        let r = run_process(
+            sh("sleep 30 & echo done", Duration::from_secs(60)),
+            None,
+            None,
+        )
+        .await;
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(r.status, RunStatus::Exited(0));
+        assert_eq!(&r.output[..], b"done\n");
+    }
+
+    #[tokio::test]
+    async fn signals_and_spawn_failures() {
+        let r = run_process(sh("kill -TERM $$", Duration::from_secs(10)), None, None).await;
+        assert_eq!(r.status, RunStatus::Signaled(15));
+        assert_eq!(r.status.exit_value(), 143);
+        let spec = ProcSpec {
+            argv: vec!["/nonexistent/x.monitor".into()],
+            env: Vec::new(),
+            stdin: None,
+            timeout: Duration::from_secs(1),
+            label: "x".into(),
+        };
+        let r = run_process(spec, None, None).await;
+        assert_eq!(r.status, RunStatus::SpawnFailed);
+        assert!(r.output.is_empty());
+        assert!(r.error.unwrap_or_default().contains("could not exec"));
+    }
+
+    #[tokio::test]
+    async fn cancel_kills() {
+        let token = CancellationToken::new();
+        let t2 = token.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            t2.cancel();
+        });
+        let started = std::time::Instant::now();
+        let r = run_process(
+            sh("sleep 1000", Duration::from_secs(600)),
+            None,
+            Some(token),
+        )
+        .await;
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(!r.status.is_success());
+    }
+}
