@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+pub mod persist;
+
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,1316 @@
+//! The engine task: its state, the main loop (timers, run results, client operations),
+//! starting monitor runs, applying results through `alerts::decide`, and snapshots.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use jiff::tz::TimeZone;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::api::{EngineError, Op, Reset, ServiceView, Snapshot, Stats};
+use super::table::{self, MonitorKind, SvcTable, Tables};
+use super::{EngineOptions, Loader, Setup};
+use crate::alerts::decide::{self, Ctx, Effects, ResultIn};
+use crate::alerts::dispatch::{AlertTarget, Delivered, DeliveryOptions, Dispatcher};
+use crate::alerts::script::DEFAULT_ALERT_TIMEOUT;
+use crate::config::paths::Paths;
+use crate::config::{Config, Schedule, Service};
+use crate::history::{FileWriter, History, dtlog_header};
+use crate::logging::{self, Note, Prio};
+use crate::monitors::external::{self, ArgvPlan, ProcSpec};
+use crate::monitors::{MonitorOutput, RunStatus};
+use crate::schedule::{self, TimerKind, Timers, WallClock};
+use crate::state::persist::{SavedService, SavedState};
+use crate::state::{OpStatus, ServiceState};
+
+/// How long a held service (exclude_period, `m` dependency) waits before it is re-checked.
+pub(crate) const RECHECK: Duration = Duration::from_secs(1);
+
+/// State-file writes are debounced by this much.
+pub(crate) const PERSIST_DELAY: Duration = Duration::from_secs(1);
+
+/// Messages from tasks the engine started.
+pub(crate) enum Event {
+    Pid {
+        id: u64,
+        pid: u32,
+    },
+    Done {
+        id: u64,
+        out: MonitorOutput,
+        error: Option<String>,
+    },
+    Alert(Delivered),
+    Reloaded {
+        req: Reset,
+        result: Box<Result<Setup, String>>,
+        reply: oneshot::Sender<Result<(), EngineError>>,
+    },
+}
+
+/// A monitor run in progress.
+pub(crate) struct Running {
+    pub id: u64,
+    pub pid: Option<u32>,
+    pub cancel: CancellationToken,
+}
+
+/// One service at runtime.
+pub(crate) struct Svc {
+    pub group: Arc<str>,
+    pub name: Arc<str>,
+    /// Indices into `config.watches` and the watch's `services`.
+    pub w: usize,
+    pub s: usize,
+    pub st: ServiceState,
+    pub tab: SvcTable,
+    /// When the monitor is next due (None: not scheduled).
+    pub due: Option<Instant>,
+    /// The due time of a run that is waiting (held or queued), for lateness and re-anchoring.
+    pub waiting_since: Option<Instant>,
+    pub held: bool,
+    pub queued: bool,
+    pub run: Option<Running>,
+    /// `test monitor` arrived while a run was going: run again when it ends.
+    pub run_again: bool,
+    /// An overrun was logged for the current episode.
+    pub overrun_logged: bool,
+    /// A missing monitor was logged since the last load.
+    pub missing_logged: bool,
+    /// Generation counters invalidating armed timers, per kind.
+    pub gen_due: u64,
+    pub gen_recheck: u64,
+    pub gen_trap: u64,
+    pub gen_dur: u64,
+    pub trap_at: Option<Instant>,
+    pub dur_at: Option<Instant>,
+    /// `set G S interval N` override.
+    pub interval_override: Option<Duration>,
+}
+
+impl Svc {
+    /// The interval in force (`failure_interval` while it applies).
+    pub fn interval(&self, svc: &Service) -> Option<Duration> {
+        let base = self.interval_override.or_else(|| svc.interval())?;
+        Some(if self.st.saved_interval.is_some() {
+            svc.failure_interval.unwrap_or(base)
+        } else {
+            base
+        })
+    }
+}
+
+pub(crate) struct Core {
+    pub cfg: Arc<Config>,
+    pub paths: Paths,
+    pub tables: Tables,
+    pub svcs: Vec<Svc>,
+    pub index: HashMap<String, HashMap<String, usize>>,
+    pub disabled_hosts: BTreeSet<String>,
+    pub disabled_watches: BTreeSet<String>,
+    /// `(wall, instant)` the scheduler was stopped at.
+    pub stopped: Option<(i64, Instant)>,
+    pub timers: Timers,
+    pub fifo: VecDeque<usize>,
+    pub running: usize,
+    pub runs: HashMap<u64, usize>,
+    pub next_run_id: u64,
+    pub maxprocs: u32,
+    pub randstart: Option<Duration>,
+    pub history: History,
+    pub writer: FileWriter,
+    pub dispatcher: Dispatcher,
+    pub alerts_in_flight: usize,
+    pub clock: WallClock,
+    pub tz: TimeZone,
+    pub rng: fastrand::Rng,
+    pub events: mpsc::UnboundedSender<Event>,
+    pub loader: Option<Loader>,
+    pub state_file: Option<PathBuf>,
+    pub persist_at: Option<Instant>,
+    pub stats: Stats,
+    pub start_time: i64,
+    pub pid: u32,
+    pub hooks: super::Hooks,
+    pub throttle_logged: bool,
+    /// `(deadline, reply)` once a shutdown was asked for.
+    pub shutdown: Option<(Instant, oneshot::Sender<()>)>,
+    pub reload_busy: bool,
+}
+
+impl Core {
+    pub(crate) fn new(
+        setup: Setup,
+        opts: EngineOptions,
+        events: mpsc::UnboundedSender<Event>,
+    ) -> Core {
+        let now = Instant::now();
+        let start_time = opts.clock.now_secs();
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let fwd = events.clone();
+        tokio::spawn(async move {
+            while let Some(d) = done_rx.recv().await {
+                if fwd.send(Event::Alert(d)).is_err() {
+                    break;
+                }
+            }
+        });
+        let alert_timeout = setup
+            .config
+            .globals
+            .alert_timeout
+            .unwrap_or(DEFAULT_ALERT_TIMEOUT);
+        let (tables, notes) =
+            table::tables(&setup.config, &setup.paths, opts.hooks.monitor.is_some());
+        for n in &notes {
+            logging::note(n);
+        }
+        let mut history = History::new(setup.maxkeep);
+        if let Some(lines) = setup.historic.clone() {
+            history.replace_alerts(lines);
+        }
+        let mut core = Core {
+            cfg: setup.config.clone(),
+            paths: setup.paths.clone(),
+            tables,
+            svcs: Vec::new(),
+            index: HashMap::new(),
+            disabled_hosts: BTreeSet::new(),
+            disabled_watches: BTreeSet::new(),
+            stopped: opts.stopped.then_some((start_time, now)),
+            timers: Timers::new(),
+            fifo: VecDeque::new(),
+            running: 0,
+            runs: HashMap::new(),
+            next_run_id: 1,
+            maxprocs: setup.maxprocs,
+            randstart: setup.randstart,
+            history,
+            writer: FileWriter::spawn(),
+            dispatcher: Dispatcher::new(
+                DeliveryOptions {
+                    timeout: alert_timeout,
+                },
+                done_tx,
+            ),
+            alerts_in_flight: 0,
+            clock: opts.clock,
+            tz: opts.tz,
+            rng: opts.seed.map(fastrand::Rng::with_seed).unwrap_or_default(),
+            events,
+            loader: opts.loader,
+            state_file: opts.state_file,
+            persist_at: None,
+            stats: Stats {
+                lateness: vec![0; Stats::BUCKETS],
+                ..Stats::default()
+            },
+            start_time,
+            pid: opts.pid,
+            hooks: opts.hooks.clone(),
+            throttle_logged: false,
+            shutdown: None,
+            reload_busy: false,
+        };
+        core.svcs = core.build_services(&mut Vec::new());
+        core.rebuild_index();
+        if let Some(saved) = &opts.restore {
+            core.restore(saved);
+        }
+        if core.cfg.globals.dtlogging {
+            core.writer.append(
+                &core.paths.dtlogfile,
+                dtlog_header(start_time),
+                "downtime log",
+            );
+        }
+        core.arm_all(now, false);
+        logging::mon(Prio::Info, "mon server started");
+        if opts.startup_alerts {
+            core.startup_alerts();
+        }
+        core
+    }
+
+    /// Build the runtime services of the current config (fresh state).
+    pub(crate) fn build_services(&self, notes: &mut Vec<Note>) -> Vec<Svc> {
+        let mut out = Vec::new();
+        for (w, watch) in self.cfg.watches.iter().enumerate() {
+            for (s, svc) in watch.services.iter().enumerate() {
+                let who = format!("{}/{}", watch.name, svc.name);
+                let inproc = self.hooks.monitor.is_some();
+                let tab = table::service(&self.cfg, &self.tables, svc, inproc, notes, &who);
+                out.push(Svc {
+                    group: Arc::from(watch.name.as_str()),
+                    name: Arc::from(svc.name.as_str()),
+                    w,
+                    s,
+                    st: ServiceState::new(svc.periods.len()),
+                    tab,
+                    due: None,
+                    waiting_since: None,
+                    held: false,
+                    queued: false,
+                    run: None,
+                    run_again: false,
+                    overrun_logged: false,
+                    missing_logged: false,
+                    gen_due: 0,
+                    gen_recheck: 0,
+                    gen_trap: 0,
+                    gen_dur: 0,
+                    trap_at: None,
+                    dur_at: None,
+                    interval_override: None,
+                });
+            }
+        }
+        for n in notes.iter() {
+            logging::note(n);
+        }
+        out
+    }
+
+    pub(crate) fn rebuild_index(&mut self) {
+        self.index.clear();
+        for (i, s) in self.svcs.iter().enumerate() {
+            self.index
+                .entry(s.group.to_string())
+                .or_default()
+                .insert(s.name.to_string(), i);
+        }
+    }
+
+    pub(crate) fn find(&self, group: &str, service: &str) -> Option<usize> {
+        self.index.get(group)?.get(service).copied()
+    }
+
+    pub(crate) fn conf(&self, i: usize) -> &Service {
+        &self.cfg.watches[self.svcs[i].w].services[self.svcs[i].s]
+    }
+
+    /// Apply a saved state file (restart).
+    fn restore(&mut self, saved: &SavedState) {
+        let mut restored = 0;
+        for i in 0..self.svcs.len() {
+            let labels: Vec<&str> = self
+                .conf(i)
+                .periods
+                .iter()
+                .map(|p| p.label.as_str())
+                .collect();
+            if let Some(st) = saved.service_state(&self.svcs[i].group, &self.svcs[i].name, &labels)
+            {
+                self.svcs[i].st = st;
+                restored += 1;
+            }
+        }
+        for h in &saved.disabled_hosts {
+            if self.cfg.hostgroups.iter().any(|g| g.hosts.contains(h)) {
+                self.disabled_hosts.insert(h.clone());
+            }
+        }
+        for w in &saved.disabled_watches {
+            if self.cfg.watch(w).is_some() {
+                self.disabled_watches.insert(w.clone());
+            }
+        }
+        if let Some(since) = saved.stopped_since
+            && self.stopped.is_none()
+        {
+            self.stopped = Some((since, Instant::now()));
+        }
+        logging::mon(
+            Prio::Info,
+            &format!("restored the state of {restored} services from the state file"),
+        );
+    }
+
+    /// Arm every service's first run and trap timer. `keep_due` keeps already-known due
+    /// times (used by reload for unchanged services).
+    pub(crate) fn arm_all(&mut self, now: Instant, keep_due: bool) {
+        for i in 0..self.svcs.len() {
+            if !(keep_due && self.svcs[i].due.is_some()) {
+                self.arm_first(i, now);
+            }
+            self.arm_trap(i, now);
+        }
+    }
+
+    fn arm_first(&mut self, i: usize, now: Instant) {
+        let svc = &self.cfg.watches[self.svcs[i].w].services[self.svcs[i].s];
+        let at = match (&svc.schedule, &self.svcs[i].tab.cron) {
+            (Schedule::Cron(_), Some(c)) => self.cron_next(c, now),
+            (Schedule::Cron(_), None) => None,
+            _ => self.svcs[i]
+                .interval(svc)
+                .map(|iv| schedule::first_due(now, iv, self.randstart, &mut self.rng)),
+        };
+        self.set_due(i, at);
+    }
+
+    fn cron_next(&self, c: &schedule::Cron, after: Instant) -> Option<Instant> {
+        let wall = self.clock.wall_at(after);
+        c.next_after(wall).map(|w| after + w.saturating_sub(wall))
+    }
+
+    fn arm_trap(&mut self, i: usize, now: Instant) {
+        let tt = self.conf(i).traptimeout;
+        let svc = &mut self.svcs[i];
+        svc.gen_trap += 1;
+        svc.trap_at = tt.map(|t| now + t);
+        if let Some(at) = svc.trap_at {
+            let g = svc.gen_trap;
+            self.timers.push(at, i, TimerKind::TrapTimeout, g);
+        }
+    }
+
+    pub(crate) fn set_due(&mut self, i: usize, at: Option<Instant>) {
+        let svc = &mut self.svcs[i];
+        svc.gen_due += 1;
+        svc.due = at;
+        if let Some(at) = at {
+            let g = svc.gen_due;
+            self.timers.push(at, i, TimerKind::Due, g);
+        }
+    }
+
+    fn arm_recheck(&mut self, i: usize, at: Instant) {
+        let svc = &mut self.svcs[i];
+        svc.gen_recheck += 1;
+        let g = svc.gen_recheck;
+        self.timers.push(at, i, TimerKind::Recheck, g);
+    }
+
+    pub(crate) fn mark_dirty(&mut self) {
+        if self.state_file.is_some() && self.persist_at.is_none() {
+            self.persist_at = Some(Instant::now() + PERSIST_DELAY);
+        }
+    }
+
+    // === main loop ===
+
+    pub(crate) async fn run(
+        mut self,
+        mut ops: mpsc::UnboundedReceiver<Op>,
+        mut events: mpsc::UnboundedReceiver<Event>,
+    ) {
+        let far = || Instant::now() + Duration::from_secs(86400 * 365);
+        let sleep = tokio::time::sleep_until(far());
+        tokio::pin!(sleep);
+        let mut armed: Option<Instant> = None;
+        loop {
+            if self.finish_shutdown_if_ready().await {
+                return;
+            }
+            let next = self.next_wakeup();
+            if next != armed {
+                sleep.as_mut().reset(next.unwrap_or_else(far));
+                armed = next;
+            }
+            tokio::select! {
+                biased;
+                () = &mut sleep => {
+                    armed = None;
+                    self.on_wakeup();
+                }
+                ev = events.recv() => {
+                    let Some(ev) = ev else { return };
+                    self.on_event(ev);
+                    // Take what else is queued in one go (results arrive in bursts).
+                    for _ in 0..1024 {
+                        match events.try_recv() {
+                            Ok(ev) => self.on_event(ev),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                op = ops.recv() => {
+                    match op {
+                        Some(op) => self.on_op(op),
+                        None => {
+                            // Every handle is gone: shut down as if asked, without grace.
+                            let (tx, _rx) = oneshot::channel();
+                            self.begin_shutdown(Duration::ZERO, tx);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn next_wakeup(&self) -> Option<Instant> {
+        let timers = if self.stopped.is_some() || self.shutdown.is_some() {
+            None
+        } else {
+            self.timers.peek()
+        };
+        [timers, self.persist_at, self.shutdown.as_ref().map(|s| s.0)]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn on_wakeup(&mut self) {
+        let now = Instant::now();
+        if let Some(j) = self.clock.check() {
+            logging::mon(
+                Prio::Warning,
+                &format!("the system clock jumped by {j}s; wall-clock times follow it"),
+            );
+            // Cron instants are wall-clock instants: recompute them.
+            for i in 0..self.svcs.len() {
+                if self.svcs[i].tab.cron.is_some() && self.svcs[i].run.is_none() {
+                    let c = self.svcs[i].tab.cron.clone();
+                    let at = c.and_then(|c| self.cron_next(&c, now));
+                    self.set_due(i, at);
+                }
+            }
+        }
+        if self.persist_at.is_some_and(|t| t <= now) {
+            self.persist_at = None;
+            self.persist();
+        }
+        if self.stopped.is_some() || self.shutdown.is_some() {
+            return;
+        }
+        while let Some(t) = self.timers.pop_due(now) {
+            let Some(svc) = self.svcs.get(t.svc) else {
+                continue;
+            };
+            let current = match t.kind {
+                TimerKind::Due => svc.gen_due,
+                TimerKind::Recheck => svc.gen_recheck,
+                TimerKind::TrapTimeout => svc.gen_trap,
+                TimerKind::TrapDuration => svc.gen_dur,
+            };
+            if current != t.generation {
+                continue;
+            }
+            match t.kind {
+                TimerKind::Due => self.on_due(t.svc, t.at),
+                TimerKind::Recheck => self.on_recheck(t.svc),
+                TimerKind::TrapTimeout => self.on_trap_timeout(t.svc),
+                TimerKind::TrapDuration => self.on_trap_duration(t.svc),
+            }
+        }
+    }
+
+    // === scheduling ===
+
+    fn on_due(&mut self, i: usize, due: Instant) {
+        let svc = &mut self.svcs[i];
+        svc.due = None;
+        if svc.run.is_some() || svc.held || svc.queued {
+            // Still running (or already waiting): skip this slot, take the next one.
+            if svc.run.is_some() {
+                self.stats.skipped += 1;
+                if !svc.overrun_logged {
+                    svc.overrun_logged = true;
+                    logging::mon(
+                        Prio::Notice,
+                        &format!(
+                            "{}/{}: monitor still running at its next slot; skipping it",
+                            svc.group, svc.name
+                        ),
+                    );
+                }
+            }
+            let next = self.next_slot_after(i, due);
+            self.set_due(i, next);
+            return;
+        }
+        self.svcs[i].waiting_since = Some(due);
+        self.try_start(i);
+    }
+
+    /// The slot after `due` on the service's cadence (used when a slot is skipped).
+    fn next_slot_after(&mut self, i: usize, due: Instant) -> Option<Instant> {
+        let cfg = self.cfg.clone();
+        let svc_cfg = &cfg.watches[self.svcs[i].w].services[self.svcs[i].s];
+        match (&svc_cfg.schedule, self.svcs[i].tab.cron.clone()) {
+            (Schedule::Cron(_), Some(c)) => self.cron_next(&c, due),
+            (Schedule::Interval(_), _) => {
+                let iv = self.svcs[i].interval(svc_cfg)?;
+                Some(schedule::skip_slot(
+                    iv,
+                    svc_cfg.randskew,
+                    due,
+                    &mut self.rng,
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// Why a due run must wait (mon holds the timer at 0 and re-checks every tick).
+    fn hold_reason(&mut self, i: usize, now_wall: i64) -> Option<&'static str> {
+        if let Some(p) = &self.tables.global_exclude
+            && in_period(p, now_wall, &self.tz)
+        {
+            return Some("global exclude_period");
+        }
+        if let Some(p) = &self.svcs[i].tab.exclude
+            && in_period(p, now_wall, &self.tz)
+        {
+            return Some("exclude_period");
+        }
+        if self.svcs[i].tab.deps.m.is_some() {
+            // An expression that cannot be evaluated does not hold the monitor (mon's
+            // would never run it again).
+            if let Some(Ok(false)) = self.eval_dep(i, DepKind::M) {
+                return Some("depend");
+            }
+        }
+        None
+    }
+
+    pub(crate) fn try_start(&mut self, i: usize) {
+        let now_wall = self.clock.now_secs();
+        if let Some(why) = self.hold_reason(i, now_wall) {
+            let svc = &mut self.svcs[i];
+            if !svc.held {
+                svc.held = true;
+                logging::mon(
+                    Prio::Debug,
+                    &format!("not running {},{} because of {why}", svc.group, svc.name),
+                );
+            }
+            self.arm_recheck(i, Instant::now() + RECHECK);
+            return;
+        }
+        self.svcs[i].held = false;
+        if self.maxprocs != 0 && self.running >= self.maxprocs as usize {
+            if !self.svcs[i].queued {
+                self.svcs[i].queued = true;
+                self.fifo.push_back(i);
+                if !self.throttle_logged {
+                    self.throttle_logged = true;
+                    logging::mon(
+                        Prio::Info,
+                        &format!("throttled at {} processes", self.running),
+                    );
+                }
+            }
+            return;
+        }
+        self.start_run(i);
+    }
+
+    fn on_recheck(&mut self, i: usize) {
+        if self.svcs[i].held && self.svcs[i].run.is_none() {
+            self.try_start(i);
+        }
+    }
+
+    /// Start queued services while there is room under maxprocs (FIFO: no starvation).
+    fn drain_fifo(&mut self) {
+        while self.maxprocs == 0 || self.running < self.maxprocs as usize {
+            let Some(i) = self.fifo.pop_front() else {
+                self.throttle_logged = false;
+                return;
+            };
+            if i >= self.svcs.len() || !self.svcs[i].queued {
+                continue;
+            }
+            self.svcs[i].queued = false;
+            if self.svcs[i].run.is_none() {
+                self.try_start(i);
+            }
+        }
+    }
+
+    /// Hosts passed to a monitor: the group's hosts minus disabled hosts, the service's
+    /// `exclude_hosts` and hosts named by failing `hm` parents.
+    fn run_hosts(&self, i: usize) -> Vec<String> {
+        let svc = self.conf(i);
+        let parents: Vec<&Bytes> = self.svcs[i]
+            .tab
+            .deps
+            .h
+            .iter()
+            .flatten()
+            .filter_map(|(g, s)| self.find(g, s))
+            .filter(|&j| self.svcs[j].st.op_status == OpStatus::FAIL)
+            .filter_map(|j| self.svcs[j].st.last_summary.as_ref())
+            .collect();
+        self.alert_hosts(&self.svcs[i].group)
+            .into_iter()
+            .filter(|h| !svc.exclude_hosts.contains(h))
+            .filter(|h| !parents.iter().any(|sum| contains_bytes(sum, h.as_bytes())))
+            .collect()
+    }
+
+    /// `-h` for alerts: the group's hosts minus disabled hosts.
+    pub(crate) fn alert_hosts(&self, group: &str) -> Vec<String> {
+        self.cfg
+            .hostgroup(group)
+            .map(|g| {
+                g.hosts
+                    .iter()
+                    .filter(|h| !self.disabled_hosts.contains(*h))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn start_run(&mut self, i: usize) {
+        let now = Instant::now();
+        let due = self.svcs[i].waiting_since.take().unwrap_or(now);
+        self.svcs[i].held = false;
+        self.svcs[i].queued = false;
+        // The next slot: fixed rate from the due time, or from now when this run is late.
+        let cfg = self.cfg.clone();
+        let svc_cfg = &cfg.watches[self.svcs[i].w].services[self.svcs[i].s];
+        let next = match (&svc_cfg.schedule, self.svcs[i].tab.cron.clone()) {
+            (Schedule::Cron(_), Some(c)) => self.cron_next(&c, now),
+            (Schedule::Interval(_), _) => self.svcs[i]
+                .interval(svc_cfg)
+                .map(|iv| schedule::next_due(iv, svc_cfg.randskew, due, now, &mut self.rng)),
+            _ => None,
+        };
+        let monitor = self.svcs[i].tab.monitor.clone();
+        let group = self.svcs[i].group.clone();
+        let name = self.svcs[i].name.clone();
+        let job = match monitor {
+            MonitorKind::None | MonitorKind::Missing => {
+                if !self.svcs[i].missing_logged {
+                    self.svcs[i].missing_logged = true;
+                    let m = &self.svcs[i].tab.monitor_name;
+                    logging::mon(
+                        Prio::Err,
+                        &format!("no monitor found while trying to run [{m}]"),
+                    );
+                }
+                self.set_due(i, next);
+                return;
+            }
+            MonitorKind::External { path, args } => {
+                let hosts = self.run_hosts(i);
+                match external::monitor_argv(
+                    &path.display().to_string(),
+                    &args,
+                    hosts,
+                    self.conf(i).allow_empty_group,
+                ) {
+                    ArgvPlan::NoHosts => {
+                        logging::mon(
+                            Prio::Err,
+                            &format!(
+                                "monitor for {group}/{name} not called because of no host arguments"
+                            ),
+                        );
+                        // mon resets the countdown: the next try is one interval from now.
+                        let iv = self.svcs[i].interval(self.conf(i));
+                        let at = match &self.svcs[i].tab.cron {
+                            Some(_) => next,
+                            None => iv.map(|iv| now + iv),
+                        };
+                        self.set_due(i, at);
+                        return;
+                    }
+                    ArgvPlan::Unbalanced => Job::Immediate(MonitorOutput {
+                        status: RunStatus::SpawnFailed,
+                        output: Bytes::new(),
+                        duration: Duration::ZERO,
+                    }),
+                    ArgvPlan::Run { argv, .. } => Job::Process(ProcSpec {
+                        argv: argv.into_iter().map(Into::into).collect(),
+                        env: external::monitor_env(
+                            &group,
+                            self.conf(i),
+                            &self.svcs[i].st,
+                            &self.tables.base_env,
+                        ),
+                        stdin: None,
+                        timeout: self.svcs[i].tab.timeout,
+                        label: self.svcs[i].tab.monitor_name.clone(),
+                    }),
+                }
+            }
+            MonitorKind::Native(check) => {
+                let hosts = self.run_hosts(i);
+                if hosts.is_empty() && !self.conf(i).allow_empty_group {
+                    logging::mon(
+                        Prio::Err,
+                        &format!(
+                            "monitor for {group}/{name} not called because of no host arguments"
+                        ),
+                    );
+                    let at = self.svcs[i].interval(self.conf(i)).map(|iv| now + iv);
+                    self.set_due(i, at);
+                    return;
+                }
+                Job::Native(check, hosts, self.svcs[i].tab.timeout)
+            }
+            MonitorKind::NativeError(text) => Job::Immediate(MonitorOutput {
+                status: RunStatus::Exited(1),
+                output: Bytes::from(text),
+                duration: Duration::ZERO,
+            }),
+            MonitorKind::Noop => match self.hooks.monitor.clone() {
+                Some(f) => Job::InProc(f(&group, &name)),
+                None => Job::Immediate(MonitorOutput::new(0, Bytes::new(), Duration::ZERO)),
+            },
+        };
+        // Lateness of this start against its due time.
+        let late = now.saturating_duration_since(due);
+        let b = (late.as_micros() / Stats::BUCKET.as_micros()) as usize;
+        self.stats.lateness[b.min(Stats::BUCKETS - 1)] += 1;
+        self.stats.runs += 1;
+        let id = self.next_run_id;
+        self.next_run_id += 1;
+        let cancel = CancellationToken::new();
+        let wall = self.clock.now_secs();
+        let svc = &mut self.svcs[i];
+        svc.st.last_check = Some(wall);
+        svc.overrun_logged = false;
+        svc.run = Some(Running {
+            id,
+            pid: None,
+            cancel: cancel.clone(),
+        });
+        self.runs.insert(id, i);
+        self.running += 1;
+        self.set_due(i, next);
+        spawn_job(id, job, cancel, self.events.clone());
+    }
+
+    // === results ===
+
+    fn on_event(&mut self, ev: Event) {
+        match ev {
+            Event::Pid { id, pid } => {
+                if let Some(&i) = self.runs.get(&id)
+                    && let Some(r) = self.svcs[i].run.as_mut()
+                    && r.id == id
+                {
+                    r.pid = Some(pid);
+                }
+            }
+            Event::Done { id, out, error } => self.on_done(id, out, error),
+            Event::Alert(d) => {
+                self.alerts_in_flight = self.alerts_in_flight.saturating_sub(1);
+                if !d.outcome.ok {
+                    tracing::debug!(target: "mon", "alert {} for {}/{} failed: {}", d.name, d.group, d.service, d.outcome.detail);
+                }
+            }
+            Event::Reloaded { req, result, reply } => {
+                self.reload_busy = false;
+                let r = self.apply_reload(req, *result);
+                let _ = reply.send(r);
+            }
+        }
+    }
+
+    fn on_done(&mut self, id: u64, out: MonitorOutput, error: Option<String>) {
+        let Some(i) = self.runs.remove(&id) else {
+            return;
+        };
+        if self.svcs[i].run.as_ref().map(|r| r.id) != Some(id) {
+            return;
+        }
+        self.svcs[i].run = None;
+        self.running = self.running.saturating_sub(1);
+        let wall = self.clock.now_secs();
+        let st = &mut self.svcs[i].st;
+        st.monitor_duration = st.last_check.map(|c| wall - c).unwrap_or(0);
+        if let Some(e) = error {
+            logging::mon(Prio::Err, &e);
+        }
+        if out.status == RunStatus::TimedOut {
+            self.stats.timed_out += 1;
+            logging::mon(
+                Prio::Err,
+                &format!(
+                    "monitor for {}/{} timed out after {}s; its process group was killed",
+                    self.svcs[i].group,
+                    self.svcs[i].name,
+                    self.svcs[i].tab.timeout.as_secs()
+                ),
+            );
+        }
+        let r = ResultIn::monitor(out.status.exit_value(), out.output);
+        let fx = self.process(i, &r, None);
+        if fx.interval.is_some() && self.svcs[i].tab.cron.is_none() {
+            // failure_interval switched on or off: the next run is one (new) interval from
+            // now, as mon's cleared anchor gives.
+            let now = Instant::now();
+            let at = self.svcs[i].interval(self.conf(i)).map(|iv| now + iv);
+            self.set_due(i, at);
+        }
+        self.apply(i, fx);
+        if std::mem::take(&mut self.svcs[i].run_again) {
+            self.svcs[i].waiting_since = Some(Instant::now());
+            self.try_start(i);
+        }
+        self.drain_fifo();
+    }
+
+    /// Evaluate the `a` dependency (when configured) and process one result.
+    pub(crate) fn process(&mut self, i: usize, r: &ResultIn, intended: Option<&str>) -> Effects {
+        if self.svcs[i].tab.deps.a.is_some()
+            && let Some(Ok(v)) = self.eval_dep(i, DepKind::A)
+        {
+            self.svcs[i].st.depend_status = Some(v);
+        }
+        self.decide(i, intended, |ctx, st| decide::process_result(ctx, st, r))
+    }
+
+    /// Run a decision for service `i` with the world as it is now.
+    pub(crate) fn decide<R>(
+        &mut self,
+        i: usize,
+        intended: Option<&str>,
+        f: impl FnOnce(&Ctx<'_>, &mut ServiceState) -> R,
+    ) -> R {
+        let now = self.clock.now_secs();
+        let cfg = self.cfg.clone();
+        let svc_cfg = &cfg.watches[self.svcs[i].w].services[self.svcs[i].s];
+        let hosts = self.alert_hosts(&self.svcs[i].group);
+        let interval_secs = self.svcs[i]
+            .interval(svc_cfg)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let zoned = jiff::Timestamp::from_second(now)
+            .ok()
+            .map(|t| t.to_zoned(self.tz.clone()));
+        let watch_disabled = self.disabled_watches.contains(&*self.svcs[i].group);
+        let group = self.svcs[i].group.clone();
+        let tables = &self.tables;
+        let Svc { st, tab, .. } = &mut self.svcs[i];
+        let periods = &tab.periods;
+        let in_period = |pi: usize| match (&zoned, periods.get(pi)) {
+            (Some(z), Some(p)) => p.eval(z).is_active(),
+            _ => true,
+        };
+        let fake = self.hooks.alerts.is_some();
+        let resolve = |name: &str, args: &[String]| {
+            resolve_alert(tables, name, args)
+                .or_else(|| fake.then(|| AlertTarget::Script(PathBuf::from(name))))
+        };
+        let ctx = Ctx {
+            now,
+            group: &group,
+            svc: svc_cfg,
+            stopped: self.stopped.is_some(),
+            watch_disabled,
+            hosts: &hosts,
+            in_period: &in_period,
+            resolve: &resolve,
+            base_env: &tables.base_env,
+            dep_gated: tab.deps.a.is_some(),
+            intended,
+            dtlog_start: cfg.globals.dtlogging.then_some(self.start_time),
+            interval_secs,
+        };
+        f(&ctx, st)
+    }
+
+    /// Carry out a decision's effects: logs, histories, files, alert delivery.
+    pub(crate) fn apply(&mut self, i: usize, fx: Effects) {
+        for n in &fx.notes {
+            logging::note(n);
+        }
+        if let Some(line) = fx.failure_hist {
+            self.history.push_failure(line);
+        }
+        let historic = self.paths.historicfile.clone();
+        for line in fx.alert_hist {
+            if let Some(p) = &historic {
+                self.writer.append(p, format!("{line}\n"), "alert history");
+            }
+            self.history.push_alert(line);
+        }
+        if let Some(line) = fx.dtlog {
+            self.writer
+                .append(&self.paths.dtlogfile, format!("{line}\n"), "downtime log");
+        }
+        if let Some(sink) = &self.hooks.alerts {
+            for a in &fx.alerts {
+                sink(&a.call);
+            }
+        } else if !fx.alerts.is_empty() {
+            self.alerts_in_flight += fx.alerts.len();
+            let (g, s) = (self.svcs[i].group.clone(), self.svcs[i].name.clone());
+            self.dispatcher.submit(&g, &s, fx.alerts);
+        }
+        self.mark_dirty();
+    }
+
+    /// Startup alerts for every service.
+    pub(crate) fn startup_alerts(&mut self) {
+        for i in 0..self.svcs.len() {
+            let fx = self.decide(i, None, decide::startup);
+            self.apply(i, fx);
+        }
+    }
+
+    // === traps ===
+
+    fn on_trap_timeout(&mut self, i: usize) {
+        let Some(t) = self.conf(i).traptimeout else {
+            return;
+        };
+        let now = Instant::now();
+        let wall = self.clock.now_secs();
+        if let Some(p) = &self.tables.global_exclude
+            && in_period(p, wall, &self.tz)
+        {
+            // mon freezes trap timers during the global exclude_period: try again later.
+            let g = self.svcs[i].gen_trap;
+            self.timers
+                .push(now + RECHECK, i, TimerKind::TrapTimeout, g);
+            return;
+        }
+        let secs = t.as_secs();
+        let stamp = ctime(wall, &self.tz);
+        let out = format!("trap timeout\ntrap timeout after {secs}s at {stamp}\n");
+        self.arm_trap(i, now);
+        let fx = self.process(i, &ResultIn::trap_timeout(out), None);
+        self.apply(i, fx);
+    }
+
+    fn on_trap_duration(&mut self, i: usize) {
+        self.svcs[i].dur_at = None;
+        decide::set_op_status(&mut self.svcs[i].st, OpStatus::OK);
+        self.mark_dirty();
+    }
+
+    // === persistence ===
+
+    pub(crate) fn saved_state(&self) -> SavedState {
+        SavedState {
+            format: crate::state::persist::FORMAT,
+            saved_at: self.clock.now_secs(),
+            stopped_since: self.stopped.map(|s| s.0),
+            disabled_hosts: self.disabled_hosts.iter().cloned().collect(),
+            disabled_watches: self.disabled_watches.iter().cloned().collect(),
+            services: self
+                .svcs
+                .iter()
+                .map(|s| SavedService {
+                    group: s.group.to_string(),
+                    service: s.name.to_string(),
+                    periods: self.cfg.watches[s.w].services[s.s]
+                        .periods
+                        .iter()
+                        .map(|p| p.label.clone())
+                        .collect(),
+                    state: s.st.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    pub(crate) fn persist(&mut self) {
+        let Some(path) = self.state_file.clone() else {
+            return;
+        };
+        let saved = self.saved_state();
+        self.writer.replace_with(&path, move || {
+            crate::state::persist::encode(&saved).unwrap_or_default()
+        });
+    }
+
+    // === shutdown ===
+
+    pub(crate) fn begin_shutdown(&mut self, grace: Duration, reply: oneshot::Sender<()>) {
+        if self.shutdown.is_some() {
+            return;
+        }
+        for s in &mut self.svcs {
+            if let Some(r) = &s.run {
+                r.cancel.cancel();
+            }
+        }
+        self.timers.clear();
+        self.shutdown = Some((Instant::now() + grace, reply));
+    }
+
+    async fn finish_shutdown_if_ready(&mut self) -> bool {
+        let ready = match &self.shutdown {
+            Some((deadline, _)) => self.alerts_in_flight == 0 || Instant::now() >= *deadline,
+            None => false,
+        };
+        if !ready {
+            return false;
+        }
+        if self.alerts_in_flight > 0 {
+            logging::mon(
+                Prio::Warning,
+                &format!(
+                    "shutting down with {} alert(s) still running",
+                    self.alerts_in_flight
+                ),
+            );
+        }
+        self.persist_at = None;
+        self.persist();
+        self.writer.flush().await;
+        if let Some((_, reply)) = self.shutdown.take() {
+            let _ = reply.send(());
+        }
+        true
+    }
+
+    // === snapshots ===
+
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let now = Instant::now();
+        let frozen_at = self.stopped.map(|s| s.1).unwrap_or(now);
+        let services = self
+            .svcs
+            .iter()
+            .map(|s| {
+                let cfg = &self.cfg.watches[s.w].services[s.s];
+                let timer = match s.due {
+                    Some(d) if s.run.is_none() && !s.held && !s.queued => {
+                        let left = d.saturating_duration_since(frozen_at);
+                        i64::try_from(left.as_secs()).unwrap_or(i64::MAX)
+                            + i64::from(left.subsec_nanos() >= 500_000_000)
+                    }
+                    _ => 0,
+                };
+                ServiceView {
+                    group: s.group.clone(),
+                    service: s.name.clone(),
+                    watch_index: s.w,
+                    service_index: s.s,
+                    state: s.st.clone(),
+                    timer,
+                    running: s.run.is_some(),
+                    pid: s.run.as_ref().and_then(|r| r.pid),
+                    interval: s.interval(cfg),
+                    watch_disabled: self.disabled_watches.contains(&*s.group),
+                }
+            })
+            .collect();
+        Snapshot {
+            time: self.clock.now_secs(),
+            config: self.cfg.clone(),
+            paths: self.paths.clone(),
+            pid: self.pid,
+            start_time: self.start_time,
+            stopped_since: self.stopped.map(|s| s.0),
+            disabled_hosts: self.disabled_hosts.clone(),
+            disabled_watches: self.disabled_watches.clone(),
+            services,
+            alert_history: self.history.alerts().cloned().collect(),
+            failure_history: self.history.failures().cloned().collect(),
+            maxkeep: self.history.maxkeep(),
+            dtlogging: self.cfg.globals.dtlogging,
+        }
+    }
+
+    // === dependencies ===
+
+    /// Evaluate service `i`'s dependency of `kind`: None when it has none, `Err` when it
+    /// cannot be evaluated (logged; monrs then does not apply it).
+    pub(crate) fn eval_dep(&mut self, i: usize, kind: DepKind) -> Option<Result<bool, String>> {
+        let deps = &self.svcs[i].tab.deps;
+        let (text, parsed) = match kind {
+            DepKind::A => deps.a.as_ref()?,
+            DepKind::M => deps.m.as_ref()?,
+        };
+        let r = match parsed {
+            Ok(e) => self.dep_value(e, kind, 0),
+            Err(e) => Err(e.clone()),
+        };
+        let text = text.clone();
+        match &r {
+            Ok(v) => {
+                self.svcs[i].st.depend_status = Some(*v);
+            }
+            Err(e) => logging::mon(
+                Prio::Notice,
+                &format!("eval error for dependency starting at {text}: {e}"),
+            ),
+        }
+        Some(r)
+    }
+
+    fn dep_value(
+        &self,
+        e: &crate::depend::Expr,
+        kind: DepKind,
+        depth: u32,
+    ) -> Result<bool, String> {
+        if depth > self.cfg.globals.dep_recur_limit {
+            return Err(format!("recursion too deep for ({})", e.text()));
+        }
+        let mut err: Option<String> = None;
+        let v = e.eval(&mut |g, s| {
+            let Some(j) = self.find(g, s) else {
+                // mon counts an undefined service as failing, which mutes forever; monrs
+                // counts it as up (the config check warns about it).
+                return true;
+            };
+            if !self.svcs[j].st.op_status.is_dep_success() {
+                return false;
+            }
+            let sub = match kind {
+                DepKind::A => self.svcs[j].tab.deps.a.as_ref(),
+                DepKind::M => self.svcs[j].tab.deps.m.as_ref(),
+            };
+            match sub {
+                Some((_, Ok(sub))) => match self.dep_value(sub, kind, depth + 1) {
+                    Ok(v) => v,
+                    Err(x) => {
+                        err.get_or_insert(x);
+                        false
+                    }
+                },
+                Some((_, Err(x))) => {
+                    err.get_or_insert(x.clone());
+                    false
+                }
+                None => true,
+            }
+        });
+        match err {
+            Some(e) => Err(e),
+            None => Ok(v),
+        }
+    }
+}
+
+/// Which dependency check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DepKind {
+    A,
+    M,
+}
+
+/// What a run does.
+enum Job {
+    Process(ProcSpec),
+    Native(
+        Arc<crate::monitors::native::NativeCheck>,
+        Vec<String>,
+        Duration,
+    ),
+    /// A result known without running anything (unbalanced quotes, bad native options).
+    Immediate(MonitorOutput),
+    /// The in-process hook (benchmarks, paused-clock tests).
+    InProc(std::pin::Pin<Box<dyn std::future::Future<Output = (i32, Bytes)> + Send>>),
+}
+
+fn spawn_job(id: u64, job: Job, cancel: CancellationToken, tx: mpsc::UnboundedSender<Event>) {
+    match job {
+        Job::Immediate(out) => {
+            let _ = tx.send(Event::Done {
+                id,
+                out,
+                error: None,
+            });
+        }
+        Job::InProc(fut) => {
+            tokio::spawn(async move {
+                let out = tokio::select! {
+                    (exit, output) = fut => MonitorOutput::new(exit, output, Duration::ZERO),
+                    () = cancel.cancelled() => MonitorOutput {
+                        status: RunStatus::Signaled(9),
+                        output: Bytes::new(),
+                        duration: Duration::ZERO,
+                    },
+                };
+                let _ = tx.send(Event::Done {
+                    id,
+                    out,
+                    error: None,
+                });
+            });
+        }
+        Job::Process(spec) => {
+            tokio::spawn(async move {
+                let (pid_tx, pid_rx) = oneshot::channel();
+                let fwd_tx = tx.clone();
+                let fwd = async move {
+                    if let Ok(pid) = pid_rx.await {
+                        let _ = fwd_tx.send(Event::Pid { id, pid });
+                    }
+                };
+                let ((out, error), ()) =
+                    tokio::join!(external::run_monitor(spec, Some(pid_tx), Some(cancel)), fwd);
+                let _ = tx.send(Event::Done { id, out, error });
+            });
+        }
+        Job::Native(check, hosts, timeout) => {
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let out = tokio::select! {
+                    r = tokio::time::timeout(timeout, check.run(&hosts, timeout)) => match r {
+                        Ok(o) => o,
+                        Err(_) => MonitorOutput {
+                            status: RunStatus::TimedOut,
+                            output: Bytes::from(external::timeout_line("native check", timeout)),
+                            duration: started.elapsed(),
+                        },
+                    },
+                    () = cancel.cancelled() => MonitorOutput {
+                        status: RunStatus::Signaled(9),
+                        output: Bytes::new(),
+                        duration: started.elapsed(),
+                    },
+                };
+                let _ = tx.send(Event::Done {
+                    id,
+                    out,
+                    error: None,
+                });
+            });
+        }
+    }
+}
+
+/// Where alert `name` goes: a native action if monrs has one for it, else the alertdir
+/// script.
+pub(crate) fn resolve_alert(tables: &Tables, name: &str, args: &[String]) -> Option<AlertTarget> {
+    let script = tables.alerts.get(name).map(|p| p.to_path_buf());
+    if let Some(action) = crate::alerts::actions::select(name, args, script.as_deref()) {
+        return Some(AlertTarget::Native {
+            action: Arc::new(action),
+            script,
+        });
+    }
+    script.map(AlertTarget::Script)
+}
+
+/// `inPeriod(now, spec) != 0` in zone `tz`.
+pub(crate) fn in_period(p: &crate::period::PeriodSpec, wall: i64, tz: &TimeZone) -> bool {
+    match jiff::Timestamp::from_second(wall) {
+        Ok(t) => p.eval(&t.to_zoned(tz.clone())).is_active(),
+        Err(_) => true,
+    }
+}
+
+/// Perl's scalar `localtime`: `Sun Nov 22 03:13:02 2026` (day padded with a space).
+pub(crate) fn ctime(wall: i64, tz: &TimeZone) -> String {
+    match jiff::Timestamp::from_second(wall) {
+        Ok(t) => t
+            .to_zoned(tz.clone())
+            .strftime("%a %b %e %H:%M:%S %Y")
+            .to_string(),
+        Err(_) => wall.to_string(),
+    }
+}
+
+fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The output of a trap: `sum + "\n" + dtl`, as mon builds it.
+pub(crate) fn trap_output(sum: &[u8], dtl: &[u8]) -> Bytes {
+    let mut b = BytesMut::with_capacity(sum.len() + dtl.len() + 1);
+    b.extend_from_slice(sum);
+    b.extend_from_slice(b"\n");
+    b.extend_from_slice(dtl);
+    b.freeze()
+}
