@@ -206,7 +206,6 @@ pub struct SyslogLayer {
     path: PathBuf,
     facility: u8,
     ident: String,
-    pid: u32,
     sock: Mutex<Option<UnixDatagram>>,
 }
 
@@ -216,7 +215,6 @@ impl SyslogLayer {
             path,
             facility,
             ident: ident.to_string(),
-            pid: std::process::id(),
             sock: Mutex::new(None),
         }
     }
@@ -240,7 +238,12 @@ impl SyslogLayer {
         let pri = u32::from(self.facility) * 8 + u32::from(prio.severity());
         // mon strips '%' from its messages (a printf-format guard in its syslog wrapper).
         let clean: String = msg.chars().filter(|&c| c != '%').collect();
-        let line = format!("<{pri}>{stamp} {}[{}]: {clean}", self.ident, self.pid);
+        // The pid is read per message: the daemon may have forked since the layer was built.
+        let line = format!(
+            "<{pri}>{stamp} {}[{}]: {clean}",
+            self.ident,
+            std::process::id()
+        );
         if let Some(s) = guard.as_ref()
             && s.send(line.as_bytes()).is_err()
         {

@@ -409,7 +409,7 @@ impl Core {
         Ok(())
     }
 
-    fn load_mon_state(&mut self, state: MonState) -> Vec<String> {
+    pub(crate) fn load_mon_state(&mut self, state: MonState) -> Vec<String> {
         let mut msgs = Vec::new();
         for t in state.disabled {
             match t {

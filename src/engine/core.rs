@@ -222,6 +222,9 @@ impl Core {
         if let Some(saved) = &opts.restore {
             core.restore(saved);
         }
+        if let Some(ms) = opts.mon_state {
+            core.load_mon_state(ms);
+        }
         if core.cfg.globals.dtlogging {
             core.writer.append(
                 &core.paths.dtlogfile,

@@ -63,6 +63,8 @@ pub struct EngineOptions {
     pub loader: Option<Loader>,
     /// State restored from the state file.
     pub restore: Option<SavedState>,
+    /// mon's saved state to apply before the startup alerts (`-l`).
+    pub mon_state: Option<MonState>,
     /// Where to write the state file (None = do not persist).
     pub state_file: Option<PathBuf>,
     /// The daemon's pid, for `list pids` and replies.
@@ -83,6 +85,7 @@ impl Default for EngineOptions {
             stopped: false,
             loader: None,
             restore: None,
+            mon_state: None,
             state_file: None,
             pid: std::process::id(),
             hooks: Hooks::default(),

@@ -211,6 +211,7 @@ fn rig(cfg: Config, plan: Plan, o: RigOpts) -> Rig {
             stopped: false,
             loader: o.loader,
             restore: o.restore,
+            mon_state: None,
             state_file: o.state_file.then(|| dpath.join("monrs-state.json")),
             pid: 4242,
             hooks,
