@@ -279,6 +279,7 @@ pub async fn run_process(
             Stdio::null()
         })
         .process_group(0);
+    ignore_sigpipe_in_child(&mut cmd);
     let spawned = cmd.spawn();
     // The Command holds the parent's copies of the pipe's write end: drop them now, or the
     // pipe would never report EOF.
@@ -399,6 +400,22 @@ fn drain_now(rx: &tokio::net::unix::pipe::Receiver, buf: &mut BytesMut) {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => return,
         }
+    }
+}
+
+/// mon ignores SIGPIPE and its children inherit that across exec (verified on mon 1.3.6:
+/// monitors and alerts run with `SigIgn: 0x1000`), so a script writing to a closed pipe
+/// or socket gets EPIPE instead of dying. Rust resets SIGPIPE to the default in children;
+/// this puts mon's disposition back.
+#[allow(unsafe_code)]
+fn ignore_sigpipe_in_child(cmd: &mut tokio::process::Command) {
+    // SAFETY: the closure runs in the child between fork and exec and only calls
+    // signal(2), which is async-signal-safe; it touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            Ok(())
+        });
     }
 }
 
@@ -695,6 +712,35 @@ mod tests {
         assert_eq!(r.status, RunStatus::SpawnFailed);
         assert!(r.output.is_empty());
         assert!(r.error.unwrap_or_default().contains("could not exec"));
+    }
+
+    #[tokio::test]
+    async fn children_run_with_sigpipe_ignored_like_mons() {
+        let r = run_process(
+            sh("grep SigIgn /proc/self/status", Duration::from_secs(10)),
+            None,
+            None,
+        )
+        .await;
+        let text = String::from_utf8_lossy(&r.output).to_string();
+        let mask = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|m| u64::from_str_radix(m, 16).ok())
+            .expect("a SigIgn mask");
+        assert_ne!(mask & (1 << 12), 0, "{text}");
+        // So a writer into a closed pipe sees EPIPE instead of dying.
+        let r = run_process(
+            sh(
+                "yes | head -n 1 >/dev/null; echo done",
+                Duration::from_secs(10),
+            ),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(r.status, RunStatus::Exited(0));
+        assert!(String::from_utf8_lossy(&r.output).ends_with("done\n"));
     }
 
     #[tokio::test]
