@@ -2,3 +2,5 @@
 //! Each module tests one area against real processes, sockets and servers.
 
 mod support;
+// The engine with real processes: scheduling, monitors, alerts, Debian's scripts.
+mod engine;

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod engine;
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 
