@@ -107,8 +107,8 @@ pub struct Ctx<'a> {
     pub stopped: bool,
     /// The service's watch is disabled.
     pub watch_disabled: bool,
-    /// `-h`: the group's hosts minus disabled hosts.
-    pub hosts: &'a [String],
+    /// `-h`: the group's hosts minus disabled hosts (computed only when an alert is called).
+    pub hosts: &'a dyn Fn() -> Vec<String>,
     /// Whether period `i` of the service is active now (`inPeriod` != 0).
     pub in_period: &'a dyn Fn(usize) -> bool,
     /// Alert lookup: the target for alert NAME with split ARGS, or None (mon: "no alert
@@ -748,7 +748,7 @@ fn call_alert(ctx: &Ctx<'_>, st: &mut ServiceState, fx: &mut Effects, c: Call<'_
         name: c.name.to_string(),
         raw_args: c.args.to_string(),
         args,
-        hosts: ctx.hosts.to_vec(),
+        hosts: (ctx.hosts)(),
         time: now,
         stdin: c.output.clone(),
         summary: summary.clone(),

@@ -102,13 +102,15 @@ impl H {
                 .then(|| AlertTarget::Script(PathBuf::from(format!("/alert.d/{name}"))))
         };
         let base_env = vec![("MON_STATEDIR".to_string(), "/state".to_string())];
+        let hosts = self.hosts.clone();
+        let hosts = move || hosts.clone();
         let ctx = Ctx {
             now: T0 + t,
             group: "g1",
             svc: &self.svc,
             stopped: self.stopped,
             watch_disabled: self.watch_disabled,
-            hosts: &self.hosts,
+            hosts: &hosts,
             in_period: &in_period,
             resolve: &resolve,
             base_env: &base_env,

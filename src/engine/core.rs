@@ -426,7 +426,7 @@ impl Core {
                     let Some(ev) = ev else { return };
                     self.on_event(ev);
                     // Take what else is queued in one go (results arrive in bursts).
-                    for _ in 0..1024 {
+                    for _ in 0..256 {
                         match events.try_recv() {
                             Ok(ev) => self.on_event(ev),
                             Err(_) => break,
@@ -876,24 +876,45 @@ impl Core {
         let now = self.clock.now_secs();
         let cfg = self.cfg.clone();
         let svc_cfg = &cfg.watches[self.svcs[i].w].services[self.svcs[i].s];
-        let hosts = self.alert_hosts(&self.svcs[i].group);
+        let group = self.svcs[i].group.clone();
+        // Hosts and local time are only needed when an alert is considered: most results
+        // (repeated successes) never need them.
+        let hostgroup = cfg.hostgroup(&group);
+        let disabled = &self.disabled_hosts;
+        let hosts = || -> Vec<String> {
+            hostgroup
+                .map(|g| {
+                    g.hosts
+                        .iter()
+                        .filter(|h| !disabled.contains(*h))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         let interval_secs = self.svcs[i]
             .interval(svc_cfg)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let zoned = jiff::Timestamp::from_second(now)
-            .ok()
-            .map(|t| t.to_zoned(self.tz.clone()));
-        let watch_disabled = self.disabled_watches.contains(&*self.svcs[i].group);
-        let group = self.svcs[i].group.clone();
+        let tz = self.tz.clone();
+        let zoned = std::cell::OnceCell::new();
+        let watch_disabled = self.disabled_watches.contains(&*group);
+        let stopped = self.stopped.is_some();
         let tables = &self.tables;
+        let fake = self.hooks.alerts.is_some();
         let Svc { st, tab, .. } = &mut self.svcs[i];
         let periods = &tab.periods;
-        let in_period = |pi: usize| match (&zoned, periods.get(pi)) {
-            (Some(z), Some(p)) => p.eval(z).is_active(),
-            _ => true,
+        let in_period = |pi: usize| {
+            let z = zoned.get_or_init(|| {
+                jiff::Timestamp::from_second(now)
+                    .ok()
+                    .map(|t| t.to_zoned(tz.clone()))
+            });
+            match (z, periods.get(pi)) {
+                (Some(z), Some(p)) => p.eval(z).is_active(),
+                _ => true,
+            }
         };
-        let fake = self.hooks.alerts.is_some();
         let resolve = |name: &str, args: &[String]| {
             resolve_alert(tables, name, args)
                 .or_else(|| fake.then(|| AlertTarget::Script(PathBuf::from(name))))
@@ -902,7 +923,7 @@ impl Core {
             now,
             group: &group,
             svc: svc_cfg,
-            stopped: self.stopped.is_some(),
+            stopped,
             watch_disabled,
             hosts: &hosts,
             in_period: &in_period,
