@@ -781,7 +781,11 @@ impl<'a> Reader<'a> {
                 };
             }
             other => {
-                let hint = suggest(other, GLOBALS).map(|s| format!("did you mean `{s}`?"));
+                let hint = if other == "snmpport" {
+                    Some("mon has no SNMP trap listener; `trapport` is the UDP port of mon's own traps".into())
+                } else {
+                    suggest(other, GLOBALS).map(|s| format!("did you mean `{s}`?"))
+                };
                 return Err(self.error(
                     l,
                     (name.off, other.len()),
@@ -1185,13 +1189,13 @@ impl<'a> Reader<'a> {
                                 l,
                                 aspan,
                                 format!(
-                                    "alertafter {} {} cannot be reached: expected {} failures within {}, but with interval {} they take at least {}s",
+                                    "alertafter {} {} cannot be reached: expected {} failures within {}, but with interval {} they take at least {}",
                                     n.text,
                                     t.text,
                                     n.text,
                                     t.text,
-                                    interval.map_or("0s".to_string(), |d| format!("{}s", d.as_secs_f64())),
-                                    (f64::from(count) - 1.0) * iv
+                                    human(iv),
+                                    human((f64::from(count) - 1.0) * iv)
                                 ),
                                 Some("make the time longer than (N-1) × interval, or lower N".into()),
                                 Self::mon(l, " interval & alertafter not sensible. No alerts can be generated with those parameters"),
@@ -1414,7 +1418,12 @@ impl<'a> Reader<'a> {
                         } else {
                             aspan
                         },
-                        format!("invalid unack_summary: expected 0, 1, yes or no, found `{a}`"),
+                        if a.is_empty() {
+                            "invalid unack_summary: expected 0, 1, yes or no, found no argument"
+                                .to_string()
+                        } else {
+                            format!("invalid unack_summary: expected 0, 1, yes or no, found `{a}`")
+                        },
                         if a.is_empty() {
                             Some(
                                 "`unack_summary` needs an argument: write `unack_summary yes`"
@@ -1877,6 +1886,19 @@ pub(crate) fn perl_num(s: &str) -> f64 {
         }
     }
     t[..i].parse().unwrap_or(0.0)
+}
+
+/// Seconds as mon's units would write them (`30m`, `90s`, `1.5s`).
+fn human(secs: f64) -> String {
+    if secs > 0.0 && secs.fract() == 0.0 {
+        let s = secs as u64;
+        for (unit, n) in [("d", 86400), ("h", 3600), ("m", 60)] {
+            if s % n == 0 {
+                return format!("{}{unit}", s / n);
+            }
+        }
+    }
+    format!("{secs}s")
 }
 
 fn sat_u32(digits: &str) -> u32 {
