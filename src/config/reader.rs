@@ -1893,7 +1893,7 @@ fn human(secs: f64) -> String {
     if secs > 0.0 && secs.fract() == 0.0 {
         let s = secs as u64;
         for (unit, n) in [("d", 86400), ("h", 3600), ("m", 60)] {
-            if s % n == 0 {
+            if s.is_multiple_of(n) {
                 return format!("{}{unit}", s / n);
             }
         }
