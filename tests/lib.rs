@@ -2,4 +2,5 @@
 //! Each module tests one area against real processes, sockets and servers.
 
 mod config;
+mod period;
 mod support;
