@@ -245,58 +245,61 @@ pub fn split_stdin(input: &[u8]) -> (Vec<u8>, Vec<u8>) {
 
 /// `monrs trap ARGS...`: send one mon trap (like Mon::Client `send_trap`).
 pub fn send_main(args: Vec<OsString>) -> ExitCode {
-    let parsed =
-        match TrapArgs::try_parse_from(std::iter::once(OsString::from("monrs trap")).chain(args)) {
-            Ok(a) => a,
-            Err(e) => {
-                let _ = e.print();
-                return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-            }
-        };
+    ExitCode::from(send_cli(args, &mut std::io::stderr()))
+}
+
+/// `monrs trap` with its error output passed in; returns the exit status (0 sent, 1 a
+/// send failed, 2 bad arguments).
+pub fn send_cli(args: Vec<OsString>, err: &mut dyn std::io::Write) -> u8 {
+    let argv = std::iter::once(OsString::from("monrs trap")).chain(args);
+    let parsed = match TrapArgs::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
     let (trap, port) = match build(&parsed) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("monrs trap: {e}");
-            return ExitCode::from(2);
+            let _ = writeln!(err, "monrs trap: {e}");
+            return 2;
         }
     };
     let mut failed = false;
     for host in &parsed.hosts {
-        let target =
-            if host.contains(':') && !host.starts_with('[') && host.matches(':').count() == 1 {
-                host.to_socket_addrs()
-            } else {
-                (host.as_str(), port).to_socket_addrs()
-            };
-        let addrs: Vec<SocketAddr> = match target {
-            Ok(a) => a.collect(),
-            Err(e) => {
-                eprintln!("monrs trap: could not send trap to {host}: {e}");
-                failed = true;
-                continue;
+        match target(host, port) {
+            Ok(addr) => {
+                for (_, e) in send_to(&trap, &[addr]) {
+                    let _ = writeln!(err, "monrs trap: could not send trap to {host}: {e}");
+                    failed = true;
+                }
             }
-        };
-        // Like Mon::Client (inet_aton): one address, IPv4 preferred.
-        let Some(addr) = addrs
-            .iter()
-            .find(|a| a.is_ipv4())
-            .or(addrs.first())
-            .copied()
-        else {
-            eprintln!("monrs trap: could not send trap to {host}: no address");
-            failed = true;
-            continue;
-        };
-        for (_, e) in send_to(&trap, &[addr]) {
-            eprintln!("monrs trap: could not send trap to {host}: {e}");
-            failed = true;
+            Err(e) => {
+                let _ = writeln!(err, "monrs trap: could not send trap to {host}: {e}");
+                failed = true;
+            }
         }
     }
-    if failed {
-        ExitCode::from(1)
+    u8::from(failed)
+}
+
+/// `HOST` or `HOST:PORT` as one address; like Mon::Client (inet_aton), IPv4 preferred.
+fn target(host: &str, port: u16) -> Result<SocketAddr, String> {
+    let with_port = host.matches(':').count() == 1 && !host.starts_with('[');
+    let addrs: Vec<SocketAddr> = if with_port {
+        host.to_socket_addrs()
     } else {
-        ExitCode::SUCCESS
+        (host, port).to_socket_addrs()
     }
+    .map_err(|e| e.to_string())?
+    .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| "no address".to_string())
 }
 
 #[cfg(test)]
