@@ -4,6 +4,7 @@
 //! shell, the stock clients and `monrs cmd` can be exercised before the engine is wired in.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::watch;
@@ -21,11 +22,13 @@ pub struct MemoryBackend {
     snap: Mutex<Arc<Snapshot>>,
     auth: RwLock<Arc<AuthConfig>>,
     auth_file: Option<PathBuf>,
-    /// A fixed clock for deterministic replies; the system clock when `None`.
-    clock: Option<i64>,
+    /// A fixed clock for deterministic replies; the system clock when `SYSTEM_CLOCK`.
+    clock: AtomicI64,
     test_config_error: Option<String>,
     term_tx: watch::Sender<bool>,
 }
+
+const SYSTEM_CLOCK: i64 = i64::MIN;
 
 fn epoch_now() -> i64 {
     std::time::SystemTime::now()
@@ -42,7 +45,7 @@ impl MemoryBackend {
             snap: Mutex::new(Arc::new(Snapshot::fresh(config, epoch_now()))),
             auth: RwLock::new(Arc::new(auth)),
             auth_file: None,
-            clock: None,
+            clock: AtomicI64::new(SYSTEM_CLOCK),
             test_config_error: None,
             term_tx,
         }
@@ -55,10 +58,15 @@ impl MemoryBackend {
     }
 
     /// Freeze the clock at `now`.
-    pub fn with_clock(mut self, now: i64) -> Self {
-        self.clock = Some(now);
-        self.update(|s| s.now = now);
+    pub fn with_clock(self, now: i64) -> Self {
+        self.set_clock(now);
         self
+    }
+
+    /// Move the frozen clock to `now`.
+    pub fn set_clock(&self, now: i64) {
+        self.clock.store(now, Ordering::SeqCst);
+        self.update(|s| s.now = now);
     }
 
     /// `test config` reports this error text.
@@ -68,7 +76,10 @@ impl MemoryBackend {
     }
 
     fn now(&self) -> i64 {
-        self.clock.unwrap_or_else(epoch_now)
+        match self.clock.load(Ordering::SeqCst) {
+            SYSTEM_CLOCK => epoch_now(),
+            t => t,
+        }
     }
 
     /// Change the snapshot directly (tests set up states this way).

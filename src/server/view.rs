@@ -84,7 +84,8 @@ impl Snapshot {
     /// A snapshot of `config` right after startup: every service untested, nothing
     /// disabled, no history. `timer` is each interval service's countdown.
     pub fn fresh(config: Arc<Config>, now: i64) -> Self {
-        let services = config
+        let maxkeep = config.globals.histlength;
+        let services: Vec<ServiceView> = config
             .services()
             .map(|(_, s)| {
                 let timer = s.interval().map(|d| d.as_secs() as i64).unwrap_or(0);
@@ -100,7 +101,7 @@ impl Snapshot {
             alerthist: Arc::from(Vec::new()),
             failurehist: Arc::from(Vec::new()),
             pids: Vec::new(),
-            maxkeep: 100,
+            maxkeep,
             dtlog: None,
             server_pid: std::process::id(),
             hostname: hostname(),
