@@ -5,12 +5,15 @@
 //! The monrs side runs the real server shell over `MemoryBackend`, an in-memory stand-in
 //! for the engine (it runs no monitors or alerts); real mon runs as a child process.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use monrs::server::memory::MemoryBackend;
 use monrs::server::view::{RunningMonitor, Scheduler};
+use monrs::server::{ClientAllow, ServerOptions};
 use monrs::state::OpStatus;
 
 use crate::support::protocol::*;
@@ -537,4 +540,321 @@ async fn reload_auth_and_term() {
         Scheduler::Running,
         "term itself is applied by the connection after the reply is sent"
     );
+}
+
+// === the server shell over real sockets (MemoryBackend stands in for the engine) ===
+
+fn serve_lab(opts: ServerOptions) -> (tempfile::TempDir, MonrsServer) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let b = lab_started(dir.path());
+    (dir, MonrsServer::start(b, opts))
+}
+
+/// Everything the server sends until it closes the connection (or `limit` passes).
+fn read_to_close(s: &mut TcpStream, limit: Duration) -> Vec<u8> {
+    s.set_read_timeout(Some(limit)).expect("timeout");
+    let mut all = Vec::new();
+    let _ = s.read_to_end(&mut all);
+    all
+}
+
+#[test]
+fn framing_edge_cases_over_a_socket() {
+    // transcript 08, with every complete line answered (mon answers one per read).
+    let (_dir, srv) = serve_lab(ServerOptions::default());
+    let cases: &[(&[u8], &str)] = &[
+        (
+            b"list state\nversion\nquit\n",
+            "scheduler running\n220 list state completed\nversion 9745\n220 version completed\n220 quitting\n",
+        ),
+        (
+            b"list state\r\nversion\r\nquit\r\n",
+            "scheduler running\n220 list state completed\nversion 9745\n220 version completed\n220 quitting\n",
+        ),
+        (
+            b"version\rquit\r",
+            "version 9745\n220 version completed\n220 quitting\n",
+        ),
+        (
+            b"\nversion\nquit\n",
+            "520 invalid command\nversion 9745\n220 version completed\n220 quitting\n",
+        ),
+        (
+            b"version\n\n\nquit\n",
+            "version 9745\n220 version completed\n220 quitting\n",
+        ),
+        (b"  version\nquit\n", "520 invalid command\n220 quitting\n"),
+        (
+            b"version  \nquit\n",
+            "version 9745\n220 version completed\n220 quitting\n",
+        ),
+        (b"quit\nversion\n", "220 quitting\n"),
+        (
+            b"list\tstate\nprotid\t9745\nquit\n",
+            "scheduler running\n220 list state completed\n220 protocol match\n220 quitting\n",
+        ),
+        (
+            b"version\x00junk\nquit\n",
+            "520 invalid command\n220 quitting\n",
+        ),
+    ];
+    for (input, want) in cases {
+        let mut s = TcpStream::connect(srv.addr()).expect("connect");
+        s.write_all(input).expect("write");
+        let got = read_to_close(&mut s, Duration::from_secs(10));
+        assert_eq!(String::from_utf8_lossy(&got), *want, "input {input:?}");
+    }
+    // A command split across writes waits for its terminator.
+    let mut s = TcpStream::connect(srv.addr()).expect("connect");
+    s.write_all(b"vers").expect("write");
+    std::thread::sleep(Duration::from_millis(200));
+    s.write_all(b"ion\r").expect("write");
+    std::thread::sleep(Duration::from_millis(200));
+    s.write_all(b"\nquit\n").expect("write");
+    let got = read_to_close(&mut s, Duration::from_secs(10));
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        "version 9745\n220 version completed\n220 quitting\n"
+    );
+}
+
+#[test]
+fn idle_clients_are_closed_after_cltimeout() {
+    let opts = ServerOptions {
+        cltimeout: Duration::from_secs(1),
+        ..ServerOptions::default()
+    };
+    let (_dir, srv) = serve_lab(opts);
+    let mut c = srv.raw();
+    assert_eq!(c.request("version").expect("version").len(), 2);
+    let t0 = Instant::now();
+    assert_eq!(
+        c.line().expect("read"),
+        None,
+        "the server closes without a message"
+    );
+    let idle = t0.elapsed();
+    assert!(
+        idle >= Duration::from_millis(900) && idle < Duration::from_secs(10),
+        "{idle:?}"
+    );
+}
+
+#[test]
+fn clientallow_refuses_silently() {
+    // transcript 13: `clientallow = 10.1.2.3 192\.168\..*` refuses 127.0.0.1.
+    let opts = ServerOptions {
+        clientallow: ClientAllow::new(&["10.1.2.3".into(), r"192\.168\..*".into()]),
+        ..ServerOptions::default()
+    };
+    let (_dir, srv) = serve_lab(opts);
+    let mut s = TcpStream::connect(srv.addr()).expect("connect");
+    let _ = s.write_all(b"list state\n");
+    let got = read_to_close(&mut s, Duration::from_secs(10));
+    assert!(got.is_empty(), "refused client got {got:?}");
+}
+
+#[test]
+fn a_10_mb_line_is_cut_off_and_others_keep_working() {
+    let (_dir, srv) = serve_lab(ServerOptions::default());
+    let mut flood = TcpStream::connect(srv.addr()).expect("connect");
+    flood
+        .set_write_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut sent = 0usize;
+    let mut write_failed = false;
+    while sent < 10 * 1024 * 1024 {
+        match flood.write_all(&chunk) {
+            Ok(()) => sent += chunk.len(),
+            Err(_) => {
+                write_failed = true;
+                break;
+            }
+        }
+    }
+    let mut good = srv.raw();
+    assert_eq!(
+        good.request("list state").expect("list state"),
+        vec!["scheduler running", "220 list state completed"]
+    );
+    let got = read_to_close(&mut flood, Duration::from_secs(10));
+    assert!(
+        String::from_utf8_lossy(&got).starts_with("520 line too long\n") || write_failed,
+        "flooding client got {:?}",
+        String::from_utf8_lossy(&got)
+    );
+}
+
+#[test]
+fn binary_garbage_gets_errors_and_the_connection_survives() {
+    let (_dir, srv) = serve_lab(ServerOptions::default());
+    let mut c = srv.raw();
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut garbage = Vec::with_capacity(20_000);
+    for _ in 0..20_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        garbage.push((seed & 0xff) as u8);
+    }
+    garbage.push(b'\n');
+    c.send(&garbage).expect("send garbage");
+    c.send(b"version\n").expect("send version");
+    let mut lines = Vec::new();
+    loop {
+        let l = c.line().expect("read").expect("open");
+        if l == "220 version completed" {
+            break;
+        }
+        lines.push(l);
+    }
+    assert_eq!(lines.last().map(String::as_str), Some("version 9745"));
+    let errors = &lines[..lines.len() - 1];
+    assert!(!errors.is_empty());
+    assert!(
+        errors.iter().all(|l| l.starts_with("520 ")),
+        "garbage must only produce 520 lines: {errors:?}"
+    );
+}
+
+#[test]
+fn connection_cap_refuses_with_a_status_line() {
+    let opts = ServerOptions {
+        max_clients: 3,
+        ..ServerOptions::default()
+    };
+    let (_dir, srv) = serve_lab(opts);
+    let mut held: Vec<Raw> = (0..3).map(|_| srv.raw()).collect();
+    for c in &mut held {
+        assert_eq!(c.request("version").expect("version")[0], "version 9745");
+    }
+    let mut extra = TcpStream::connect(srv.addr()).expect("connect");
+    let got = read_to_close(&mut extra, Duration::from_secs(10));
+    assert_eq!(String::from_utf8_lossy(&got), "520 too many connections\n");
+    held.pop();
+    // The freed slot is usable once the server has noticed the close.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut c = srv.raw();
+        match c.request("version") {
+            Ok(r) if r[0] == "version 9745" => break,
+            _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            other => panic!("slot never freed: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn term_replies_closes_and_tells_the_backend() {
+    let (_dir, srv) = serve_lab(ServerOptions::default());
+    let mut s = TcpStream::connect(srv.addr()).expect("connect");
+    s.write_all(b"login admin adminpw\nterm\nversion\n")
+        .expect("write");
+    let got = read_to_close(&mut s, Duration::from_secs(10));
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        "220 login accepted\n220 terminating server\n"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(10), srv.backend.terminated())
+            .await
+            .expect("backend saw term");
+    });
+}
+
+#[test]
+fn shutdown_closes_idle_clients_and_returns() {
+    let (_dir, srv) = serve_lab(ServerOptions::default());
+    let mut idle = srv.raw();
+    assert_eq!(idle.request("version").expect("version").len(), 2);
+    let t0 = Instant::now();
+    drop(srv); // sends the shutdown signal and joins the server thread
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    assert_eq!(idle.line().expect("read"), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_clients_and_hostile_ones() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let limit = monrs::server::raise_fd_limit().expect("fd limit");
+    assert!(
+        limit >= 2600,
+        "the fd limit ({limit}) is too low for 1000 client/server pairs"
+    );
+    let (_dir, srv) = serve_lab(ServerOptions::default());
+    let addr = srv.addr();
+    // Hostile neighbours: idle half-open connections and a client that never reads.
+    let mut idle = Vec::new();
+    for _ in 0..200 {
+        idle.push(
+            tokio::net::TcpStream::connect(addr)
+                .await
+                .expect("idle connect"),
+        );
+    }
+    let mut deaf = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let deaf_task = tokio::spawn(async move {
+        for _ in 0..2000 {
+            if deaf.write_all(b"list opstatus\n").await.is_err() {
+                break;
+            }
+        }
+        deaf
+    });
+    let t0 = Instant::now();
+    let mut conns = Vec::new();
+    for _ in 0..1000 {
+        conns.push(tokio::net::TcpStream::connect(addr).await.expect("connect"));
+    }
+    let mut tasks = Vec::new();
+    for (i, c) in conns.into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            let (rd, mut wr) = c.into_split();
+            let mut rd = BufReader::new(rd);
+            wr.write_all(b"protid 9745\nlist group g1\n")
+                .await
+                .expect("write");
+            let mut lines = Vec::new();
+            while lines.len() < 3 {
+                let mut l = String::new();
+                if rd.read_line(&mut l).await.expect("read") == 0 {
+                    break;
+                }
+                lines.push(l);
+            }
+            assert_eq!(
+                lines.concat(),
+                "220 protocol match\nhostgroup g1 h1 h2 h3\n220 list group completed\n",
+                "client {i}"
+            );
+            (rd, wr)
+        }));
+    }
+    let mut open = Vec::new();
+    for t in tasks {
+        open.push(t.await.expect("client task"));
+    }
+    let all_answered = t0.elapsed();
+    // With all of them still connected, a newcomer is answered promptly.
+    let t1 = Instant::now();
+    let mut c = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    c.write_all(b"version\n").await.expect("write");
+    let mut rd = BufReader::new(c);
+    let mut l = String::new();
+    rd.read_line(&mut l).await.expect("read");
+    assert_eq!(l, "version 9745\n");
+    assert!(
+        t1.elapsed() < Duration::from_secs(5),
+        "newcomer waited {:?}",
+        t1.elapsed()
+    );
+    assert!(all_answered < Duration::from_secs(60), "{all_answered:?}");
+    drop(open);
+    drop(idle);
+    deaf_task.abort();
 }

@@ -172,17 +172,24 @@ pub async fn bind(serverbind: Option<&str>, port: u16) -> io::Result<TcpListener
     TcpListener::bind(addr).await
 }
 
-/// The soft limit on open files, from /proc (1024 when it cannot be read).
+/// The soft limit on open files (1024 when it cannot be read).
 fn fd_soft_limit() -> usize {
-    std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Max open files"))
-                .and_then(|l| l.split_whitespace().nth(3).map(str::to_string))
-        })
-        .and_then(|v| v.parse().ok())
+    nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .map(|(soft, _)| usize::try_from(soft).unwrap_or(usize::MAX))
         .unwrap_or(1024)
+}
+
+/// Raise the soft limit on open files to the hard limit (each client holds one
+/// descriptor; the common default soft limit of 1024 is too low for 1000 clients).
+/// Returns the soft limit in force afterwards.
+pub fn raise_fd_limit() -> io::Result<u64> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(io::Error::from)?;
+    if soft < hard {
+        setrlimit(Resource::RLIMIT_NOFILE, hard, hard).map_err(io::Error::from)?;
+        return Ok(hard);
+    }
+    Ok(soft)
 }
 
 /// The connection cap actually used: the configured one, but never more than three
