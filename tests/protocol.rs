@@ -858,3 +858,382 @@ async fn a_thousand_concurrent_clients_and_hostile_ones() {
     drop(idle);
     deaf_task.abort();
 }
+
+// === monrs cmd against real mon, side by side with Debian's moncmd ===
+
+/// Output lines with the values that change from one second to the next masked.
+fn stable(s: &str) -> String {
+    let servertime =
+        regex::Regex::new(r"(?m)^\d{10} \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$").expect("regex");
+    mask_timer(&servertime.replace_all(s, "SERVERTIME"))
+}
+
+/// Run moncmd and monrs cmd with the same arguments and input; both results.
+fn both(mon: &RealMon, args: &[&str], stdin: &[u8], monhost: Option<&str>) -> (Run, Run) {
+    let port = mon.port.to_string();
+    let mut full: Vec<&str> = Vec::new();
+    if monhost.is_none() {
+        full.extend(["-s", "127.0.0.1"]);
+    }
+    full.extend(["-p", &port]);
+    full.extend(args);
+    let env: Vec<(&str, &str)> = monhost.map(|h| ("MONHOST", h)).into_iter().collect();
+    let theirs = moncmd(&full, stdin, &env);
+    let ours = monrs_cmd(&full, stdin, monhost);
+    (theirs, ours)
+}
+
+fn assert_same(mon: &RealMon, args: &[&str], stdin: &[u8], monhost: Option<&str>) -> Run {
+    let (theirs, ours) = both(mon, args, stdin, monhost);
+    assert_eq!(
+        stable(&ours.stdout),
+        stable(&theirs.stdout),
+        "stdout of {args:?}"
+    );
+    assert_eq!(ours.stderr, theirs.stderr, "stderr of {args:?}");
+    assert_eq!(ours.code, theirs.code, "exit status of {args:?}");
+    ours
+}
+
+#[test]
+fn monrs_cmd_matches_moncmd_one_shot_requests() {
+    let mon = RealMon::lab();
+    for args in [
+        &["list", "state"][..],
+        &["list", "watch"],
+        &["list", "opstatus", "g1,s1"],
+        &["bogus"],
+        &["list", "bogus"],
+        &["test", "monitor", "nosuch", "x"],
+        &["servertime"],
+        &["version"],
+        &["list", "group", "g1"],
+    ] {
+        assert_same(&mon, args, b"", None);
+    }
+    let r = assert_same(&mon, &["list", "state"], b"", Some("127.0.0.1"));
+    assert_eq!(r.stdout, "scheduler running\n220 list state completed\n");
+}
+
+#[test]
+fn monrs_cmd_matches_moncmd_input_files_and_login() {
+    let mon = RealMon::lab();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cmds = dir.path().join("cmds.txt");
+    std::fs::write(&cmds, "list state\n\nversion\n").expect("write");
+    let cmds = cmds.to_string_lossy().into_owned();
+    // transcript 12: the blank line prints as two empty lines.
+    let r = assert_same(&mon, &["-f", &cmds], b"", None);
+    assert_eq!(
+        r.stdout,
+        "scheduler running\n220 list state completed\n\n\nversion 9745\n220 version completed\n"
+    );
+    assert_same(&mon, &["-f", "-"], b"list state\nversion\n", None);
+    assert_same(&mon, &[], b"list watch\n   \nlist group solo\n", None);
+    // -a with the blank-line workaround after the credentials.
+    let r = assert_same(
+        &mon,
+        &["-a", "-l", "admin"],
+        b"pass=adminpw\n\nservertime\nlist state\n",
+        None,
+    );
+    assert!(
+        r.stdout
+            .ends_with("220 servertime completed\nscheduler running\n220 list state completed\n")
+    );
+}
+
+#[test]
+fn monrs_cmd_failures_like_moncmd() {
+    let mon = RealMon::lab();
+    // A wrong login: same message; moncmd's status is a stale errno (29 here), ours 1.
+    let (theirs, ours) = both(
+        &mon,
+        &["-a", "-l", "admin"],
+        b"pass=wrong\n\nlist state\n",
+        None,
+    );
+    assert_eq!(theirs.stderr, "Could not authenticate\n");
+    assert_eq!(ours.stderr, theirs.stderr);
+    assert_eq!(ours.stdout, theirs.stdout);
+    assert!(
+        theirs.code != 0 && ours.code == 1,
+        "{} {}",
+        theirs.code,
+        ours.code
+    );
+    // -a with command words and no terminal: no password to be had.
+    let (theirs, ours) = both(&mon, &["-a", "-l", "admin", "servertime"], b"", None);
+    assert_eq!(
+        theirs.stderr,
+        "inadequate authentication information supplied\n"
+    );
+    assert_eq!(ours.stderr, theirs.stderr);
+    assert!(theirs.code != 0 && ours.code != 0);
+    // The first line after the credentials: moncmd drops it (a bug), monrs runs it.
+    let (theirs, ours) = both(
+        &mon,
+        &["-a", "-l", "admin"],
+        b"pass=adminpw\nservertime\nlist state\n",
+        None,
+    );
+    assert_eq!(
+        theirs.stdout,
+        "scheduler running\n220 list state completed\n"
+    );
+    assert!(
+        stable(&ours.stdout)
+            == "SERVERTIME\n220 servertime completed\nscheduler running\n220 list state completed\n",
+        "{}",
+        ours.stdout
+    );
+    // A refused connection exits with the errno, as moncmd's die does.
+    let closed = free_tcp_udp_port().to_string();
+    let theirs = moncmd(
+        &["-s", "127.0.0.1", "-p", &closed, "list", "state"],
+        b"",
+        &[],
+    );
+    let ours = monrs_cmd(
+        &["-s", "127.0.0.1", "-p", &closed, "list", "state"],
+        b"",
+        None,
+    );
+    assert_eq!(theirs.stderr, "could not connect: Connection refused\n");
+    assert_eq!(ours.stderr, theirs.stderr);
+    assert_eq!((ours.code, theirs.code), (111, 111));
+}
+
+// === monrs trap against real mon ===
+
+fn send_trap(mon: &RealMon, args: &[&str]) {
+    let port = mon.trapport.to_string();
+    let mut argv: Vec<std::ffi::OsString> = vec!["-p".into(), port.into()];
+    argv.extend(args.iter().map(|a| a.into()));
+    argv.push("127.0.0.1".into());
+    let mut err = Vec::new();
+    let code = monrs::trap::send::send_cli(argv, &mut err);
+    assert_eq!(
+        code,
+        0,
+        "monrs trap failed: {}",
+        String::from_utf8_lossy(&err)
+    );
+}
+
+/// Poll `group,service` until `pred` holds for its record (mon handles traps within ~1 s).
+fn wait_record(mon: &RealMon, group: &str, service: &str, pred: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = mon.opstatus(group, service);
+        if pred(&r) {
+            return r;
+        }
+        assert!(Instant::now() < deadline, "timed out; last record: {r}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn monrs_trap_reaches_real_mon() {
+    let mon = RealMon::lab();
+    let creds = ["-U", "trapuser", "-P", "trappw"];
+    let mut a = creds.to_vec();
+    a.extend([
+        "-g",
+        "g2",
+        "-s",
+        "trapsvc",
+        "-r",
+        "1",
+        "-S",
+        "remote thing failed",
+    ]);
+    a.extend(["-D", "line one\nline two\n"]);
+    send_trap(&mon, &a);
+    let r = wait_record(&mon, "g2", "trapsvc", |r| {
+        field(r, "last_trap") != Some("0")
+    });
+    assert_eq!(field(&r, "opstatus"), Some("0"), "{r}");
+    assert_eq!(field(&r, "exitval"), Some("1"));
+    assert_eq!(field(&r, "last_summary"), Some(r"remote\20thing\20failed"));
+    assert_eq!(
+        field(&r, "last_detail"),
+        Some(r"\0aline\20one\0aline\20two\0a")
+    );
+
+    // A trap with a wrong password is dropped; the next good one is applied.
+    let mut bad = vec!["-U", "trapuser", "-P", "wrongpw"];
+    bad.extend(["-g", "g2", "-s", "trapsvc", "-r", "1", "-S", "intruder"]);
+    send_trap(&mon, &bad);
+    let mut good = creds.to_vec();
+    good.extend(["-g", "g2", "-s", "trapsvc", "-r", "0", "-S", "fine now"]);
+    send_trap(&mon, &good);
+    let r = wait_record(&mon, "g2", "trapsvc", |r| {
+        field(r, "last_summary") == Some(r"fine\20now")
+    });
+    assert_eq!(field(&r, "opstatus"), Some("1"), "{r}");
+    let hist = mon
+        .raw()
+        .request("list failurehist")
+        .expect("failurehist")
+        .join("\n");
+    assert!(
+        hist.contains(r"remote\20thing\20failed") && !hist.contains("intruder"),
+        "{hist}"
+    );
+
+    // An unknown group is routed to default/default.
+    let mut lost = creds.to_vec();
+    lost.extend([
+        "-g",
+        "unknowngroup",
+        "-s",
+        "unknownsvc",
+        "-r",
+        "2",
+        "-S",
+        "to default",
+    ]);
+    send_trap(&mon, &lost);
+    let r = wait_record(&mon, "default", "default", |r| {
+        field(r, "last_trap") != Some("0")
+    });
+    assert_eq!(field(&r, "exitval"), Some("2"), "{r}");
+    assert_eq!(field(&r, "last_summary"), Some(r"to\20default"));
+}
+
+// === Debian's stock clients: the harness, checked against real mon and run on monrs ===
+
+fn monshow_rows(out: &str) -> Vec<String> {
+    let clock = regex::Regex::new(r"\d\d:\d\d:\d\d|\d+s\b").expect("regex");
+    let mut rows: Vec<String> = out
+        .lines()
+        .filter(|l| l.starts_with("R ") || l.starts_with("D "))
+        .map(|l| {
+            clock
+                .replace_all(l, "T")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn stock_clients_against_real_mon_and_monrs() {
+    let mon = RealMon::lab();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let srv = MonrsServer::start(lab_started(dir.path()), ServerOptions::default());
+    for (who, port) in [("mon", mon.port), ("monrs", srv.port)] {
+        let r = moncmd(
+            &["-s", "127.0.0.1", "-p", &port.to_string(), "list", "state"],
+            b"",
+            &[],
+        );
+        assert_eq!(
+            r.stdout, "scheduler running\n220 list state completed\n",
+            "{who}"
+        );
+        let r = monfailures(port);
+        assert_eq!(
+            (r.stdout.trim(), r.code),
+            ("No failures found.", 0),
+            "{who}: {r:?}"
+        );
+        let r = monshow(port, &["--full"]);
+        assert_eq!(r.code, 0, "{who}: {r:?}");
+        assert!(
+            r.stdout.contains("state: scheduler running"),
+            "{who}: {}",
+            r.stdout
+        );
+        let r = mon_cgi(port, "");
+        assert_eq!(r.code, 0, "{who}: {}", r.stderr);
+        assert!(r.stdout.contains("Content-Type: text/html"), "{who}");
+        assert!(
+            r.stdout.contains("trapsvc") && r.stdout.contains("solo"),
+            "{who}"
+        );
+    }
+    // The same views through monshow: the rows agree once the clock columns are masked.
+    let theirs = monshow_rows(&monshow(mon.port, &["--full"]).stdout);
+    let ours = monshow_rows(&monshow(srv.port, &["--full"]).stdout);
+    assert_eq!(theirs.len(), 6, "{theirs:?}");
+    assert_eq!(ours, theirs);
+    // mon.cgi reports the same refusals (servertime needs a login in the lab auth.cf).
+    let errors = |html: &str| -> Vec<String> {
+        let re = regex::Regex::new(r"Could not [^<]*").expect("regex");
+        re.find_iter(html).map(|m| m.as_str().to_string()).collect()
+    };
+    let theirs = errors(&mon_cgi(mon.port, "").stdout);
+    let ours = errors(&mon_cgi(srv.port, "").stdout);
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn stock_clients_read_monrs_failures_acks_and_disables() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let b = lab_started(dir.path()).with_clock(1795317365);
+    b.update_service("g1", "s1", |v| {
+        let st = Arc::make_mut(&mut v.state);
+        st.op_status = OpStatus::FAIL;
+        st.last_op_status = OpStatus::UNTESTED;
+        st.exitval = Some("1".into());
+        st.last_check = Some(1795317364);
+        st.last_failure = 1795317365;
+        st.first_failure = Some(1795317365);
+        st.last_summary = Some(Bytes::from_static(b"h1 h2 failed"));
+        st.last_detail = Some(Bytes::from_static(b"some detail\n"));
+        st.ack = 1795317366;
+        st.ack_comment = "admin: on it".into();
+        st.periods[0].alert_sent = 2;
+    });
+    b.update(|s| {
+        s.disabled_hosts
+            .entry("g1".into())
+            .or_default()
+            .insert("h2".into());
+    });
+    let srv = MonrsServer::start(b, ServerOptions::default());
+    // transcript 12's monfailures and monshow outputs, on monrs.
+    let r = monfailures(srv.port);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("g1:s1                           Sun Nov 22 03:16:05  [acked] h1 h2 failed"),
+        "{}",
+        r.stdout
+    );
+    let r = monshow(srv.port, &["--disabled"]);
+    assert!(
+        r.stdout.contains("DISABLED HOSTS:\ng1              h2\n"),
+        "{}",
+        r.stdout
+    );
+    let r = monshow(srv.port, &["--detail", "g1,s1"]);
+    for want in [
+        "    first test service",
+        "    h1 h2 failed",
+        "    h1 h2 h3",
+        "-----DETAIL-----\nsome detail\n",
+        "alert ack:  admin: on it",
+        "  opstatus: fail (0)",
+        "   exitval: 1",
+    ] {
+        assert!(r.stdout.contains(want), "missing {want:?} in\n{}", r.stdout);
+    }
+    let r = monshow(srv.port, &["--detail", "nosuch,x"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("Error: nosuch/x not a valid service"));
+    let r = monshow(srv.port, &["--showall"]);
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("R g1              s1           ACK FAIL")),
+        "{}",
+        r.stdout
+    );
+}
