@@ -288,6 +288,34 @@ mod tests {
         assert!(!hash_matches(b"", b""));
     }
 
+    /// Manual check against a real system account (it needs root and a user created for
+    /// it, so it does not run by default):
+    /// `MONRS_PROBE_USER=u MONRS_PROBE_PASS=p [MONRS_PROBE_PAM=login] cargo test [--features pam]
+    /// --lib probe_system_account -- --ignored`.
+    #[test]
+    #[ignore]
+    fn probe_system_account() {
+        let user = std::env::var("MONRS_PROBE_USER").expect("MONRS_PROBE_USER");
+        let pass = std::env::var("MONRS_PROBE_PASS").expect("MONRS_PROBE_PASS");
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let mut m = LoginMethods {
+            authtype: vec!["getpwnam".into()],
+            ..LoginMethods::default()
+        };
+        assert!(
+            login(&m, &user, pass.as_bytes(), lo).ok(),
+            "getpwnam accepts"
+        );
+        assert!(!login(&m, &user, b"wrong", lo).ok(), "getpwnam refuses");
+        if let Ok(service) = std::env::var("MONRS_PROBE_PAM") {
+            m.authtype = vec!["pam".into()];
+            m.pamservice = service;
+            let r = login(&m, &user, pass.as_bytes(), lo);
+            assert!(r.ok(), "pam accepts: {:?}", r.notes);
+            assert!(!login(&m, &user, b"wrong", lo).ok(), "pam refuses");
+        }
+    }
+
     const HASHES: &[&str] = &[
         "Opq31b08VfA/6",
         "$1$ip8e6ddY$xIyvPRhCsuKQuHke6MTau0",
