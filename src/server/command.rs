@@ -4,7 +4,7 @@
 //! Pure: no state, no I/O. What a command does and what it answers is decided elsewhere.
 
 use crate::alerts::AlertKind;
-use crate::server::perl::{first_shell_word, numify, split_ws};
+use crate::server::perl::{first_shell_word, numify, parse_line, split_ws};
 use crate::state::OpStatus;
 
 /// mon's protocol version (`version`, `protid`).
@@ -41,7 +41,8 @@ pub enum Command {
     List(List),
     Set(Set),
     Get(Get),
-    /// `ack G S COMMENT`: `comment` is the first shell word of the rest, `\xx`-decoded.
+    /// `ack G S COMMENT`: `comment` is every shell word of the rest joined by spaces (mon
+    /// keeps only the first), `\xx`-decoded; the raw rest when its quotes do not balance.
     Ack {
         group: String,
         service: String,
@@ -350,11 +351,17 @@ fn parse_args(word: &str, args: &str) -> Command {
         "get" => Command::Get(parse_get(args)),
         "ack" => {
             let v = split_ws(args, 3);
-            let comment = v.get(2).copied().unwrap_or("");
+            let rest = v.get(2).copied().unwrap_or("");
+            // Mon::Client sends the comment as one quoted word, where this is mon's rule
+            // exactly; typed by hand (`ack g s looking into it`), mon kept only "looking".
+            let comment = match parse_line(rest) {
+                Some(words) => words.into_iter().flatten().collect::<Vec<_>>().join(" "),
+                None => rest.to_string(),
+            };
             Command::Ack {
                 group: owned(&v, 0),
                 service: owned(&v, 1),
-                comment: decode(&first_shell_word(comment)),
+                comment: decode(&comment),
             }
         }
         "disable" => Command::Disable(parse_disen(args)),
@@ -736,17 +743,24 @@ mod tests {
     }
 
     #[test]
-    fn ack_keeps_the_first_shell_word() {
+    fn ack_keeps_every_word() {
         let ack = |c: &str| Command::Ack {
             group: "g1".into(),
             service: "s1".into(),
             comment: c.into(),
         };
-        assert_eq!(p("ack g1 s1 looking into it 'now'"), ack("looking"));
+        // mon: "looking" and "quoted comment" (transcript 03).
+        assert_eq!(
+            p("ack g1 s1 looking into it 'now'"),
+            ack("looking into it now")
+        );
         assert_eq!(
             p(r"ack g1 s1 'quoted\20comment' more"),
-            ack("quoted comment")
+            ack("quoted comment more")
         );
+        // What Mon::Client (mon.cgi) sends: one quoted, escaped word; the same as mon.
+        assert_eq!(p(r"ack g1 s1 'on\20it\27s\20fine'"), ack("on it's fine"));
+        assert_eq!(p("ack g1 s1 it's down"), ack("it's down"));
         assert_eq!(p("ack g1 s1"), ack(""));
     }
 
