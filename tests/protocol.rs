@@ -1237,3 +1237,80 @@ fn stock_clients_read_monrs_failures_acks_and_disables() {
         r.stdout
     );
 }
+
+// === the trap listener ===
+
+struct LabTraps {
+    auth: Arc<monrs::auth::AuthTable>,
+    config: Arc<monrs::config::Config>,
+}
+
+impl monrs::trap::TrapContext for LabTraps {
+    fn auth(&self) -> Arc<monrs::auth::AuthTable> {
+        self.auth.clone()
+    }
+    fn config(&self) -> Arc<monrs::config::Config> {
+        self.config.clone()
+    }
+}
+
+#[tokio::test]
+async fn trap_listener_yields_accepted_traps_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctx = Arc::new(LabTraps {
+        auth: Arc::new(lab_auth(dir.path()).table),
+        config: Arc::new(lab_config()),
+    });
+    let sock = monrs::trap::bind(Some("127.0.0.1"), 0).await.expect("bind");
+    let port = sock.local_addr().expect("addr").port();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let listener = tokio::spawn(monrs::trap::listen(sock, ctx, tx, async {
+        let _ = stop_rx.await;
+    }));
+    let raw = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp");
+    // Rejected, in mon's order of checks: bad password, old version, no sta, unknown
+    // service in a known group; then junk and an accepted trap.
+    for pkt in [
+        &b"pro=1\nusr=trapuser\npas=nope\ngrp=g2\nsvc=trapsvc\nsta=1\n"[..],
+        b"pro=0.3806\nusr=trapuser\npas=trappw\ngrp=g2\nsvc=trapsvc\nsta=0\n",
+        b"pro=1\nusr=trapuser\npas=trappw\ngrp=g2\nsvc=trapsvc\nsum=no sta\n",
+        b"pro=1\nusr=trapuser\npas=trappw\ngrp=g2\nsvc=nosuchsvc\nsta=1\n",
+        b"\xff\xfe\x00garbage",
+    ] {
+        raw.send_to(pkt, ("127.0.0.1", port)).expect("send");
+    }
+    let mut err = Vec::new();
+    let code = monrs::trap::send::send_cli(
+        [
+            "-p",
+            &port.to_string(),
+            "-U",
+            "trapuser",
+            "-P",
+            "trappw",
+            "-g",
+            "g2",
+            "-s",
+        ]
+        .iter()
+        .chain(["tdur", "-r", "3", "-S", "tdur fail", "127.0.0.1"].iter())
+        .map(std::ffi::OsString::from)
+        .collect(),
+        &mut err,
+    );
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
+    let trap = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a trap within 10 s")
+        .expect("channel open");
+    assert_eq!((trap.group.as_str(), trap.service.as_str()), ("g2", "tdur"));
+    assert_eq!(trap.sta, "3");
+    assert_eq!(&trap.output[..], b"tdur fail\n\n");
+    assert!(rx.try_recv().is_err(), "nothing else was accepted");
+    let _ = stop_tx.send(());
+    tokio::time::timeout(Duration::from_secs(5), listener)
+        .await
+        .expect("listener stops")
+        .expect("listener task");
+}
