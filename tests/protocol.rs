@@ -1049,7 +1049,7 @@ fn monrs_trap_reaches_real_mon() {
         "-S",
         "remote thing failed",
     ]);
-    a.extend(["-D", "line one\nline two\n"]);
+    a.extend(["--detail", "line one\nline two\n"]);
     send_trap(&mon, &a);
     let r = wait_record(&mon, "g2", "trapsvc", |r| {
         field(r, "last_trap") != Some("0")

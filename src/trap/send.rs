@@ -102,8 +102,9 @@ fn parse_opstatus(s: &str) -> Result<OpStatus, String> {
 }
 
 /// `monrs trap`: send one mon trap to each HOST. Every value defaults to the `MON_*`
-/// variable mon gives alert programs, and mon's alert arguments (`-h -t -l -u -T -O`) are
-/// accepted and ignored, so it also works as the body of an alert script (like trap.alert).
+/// variable mon gives alert programs, and mon's alert arguments (`-h -t -l` with a value,
+/// `-u -a -D -T -O` alone) are accepted and ignored, so it also works as the body of an
+/// alert script (like trap.alert).
 #[derive(Debug, Parser)]
 #[command(name = "monrs trap", disable_help_flag = true)]
 struct TrapArgs {
@@ -133,7 +134,7 @@ struct TrapArgs {
     #[arg(short = 'S', long)]
     summary: Option<String>,
     /// Detail text [default: the rest of stdin, its final newline removed]
-    #[arg(short = 'D', long)]
+    #[arg(long)]
     detail: Option<String>,
     #[arg(short = 'h', hide = true)]
     _hosts: Option<String>,
@@ -147,6 +148,10 @@ struct TrapArgs {
     _trap: bool,
     #[arg(short = 'O', hide = true)]
     _traptimeout: bool,
+    #[arg(short = 'a', hide = true)]
+    _ack: bool,
+    #[arg(short = 'D', hide = true)]
+    _disable: bool,
     /// Print help
     #[arg(long, action = clap::ArgAction::Help)]
     help: Option<bool>,
@@ -363,6 +368,44 @@ mod tests {
         let p = String::from_utf8_lossy(&encode(&t)).into_owned();
         assert!(p.starts_with("pro='0.3807'\nusr=''\nspc='1'\n"), "{p}");
         assert!(!p.contains("secret"));
+    }
+
+    #[test]
+    fn parses_mon_alert_arguments() {
+        // An alert script `exec monrs trap -U u -P p "$@"` for `alert fwd.alert 10.0.0.2`
+        // on a trap alert, as mon invokes it.
+        let argv = [
+            "monrs trap",
+            "-U",
+            "u",
+            "-P",
+            "p",
+            "-s",
+            "trapsvc",
+            "-g",
+            "g2",
+            "-h",
+            "g2 h9",
+            "-t",
+            "1795317204",
+            "-T",
+            "-a",
+            "-D",
+            "-u",
+            "-O",
+            "-l",
+            "600",
+            "10.0.0.2",
+        ];
+        let a = TrapArgs::try_parse_from(argv).expect("alert argv parses");
+        assert_eq!(a.service.as_deref(), Some("trapsvc"));
+        assert_eq!(a.group.as_deref(), Some("g2"));
+        assert_eq!(a.user.as_deref(), Some("u"));
+        assert_eq!(a.hosts, vec!["10.0.0.2".to_string()]);
+        assert!(
+            TrapArgs::try_parse_from(["monrs trap", "-g", "g"]).is_err(),
+            "a host is required"
+        );
     }
 
     #[test]
