@@ -442,6 +442,42 @@ mod tests {
         assert!(!is_status_line("2200 x"));
     }
 
+    fn run_args(args: &[&str], env: &Env, stdin: &[u8]) -> (u8, String, String) {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let mut input = stdin;
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run_with(&args, env, &mut input, &mut out, &mut err);
+        (
+            code,
+            String::from_utf8_lossy(&out).into_owned(),
+            String::from_utf8_lossy(&err).into_owned(),
+        )
+    }
+
+    #[test]
+    fn help_and_refusals_need_no_server() {
+        let (code, out, _) = run_args(&["-h", "-s", "192.0.2.1"], &Env::default(), b"");
+        assert_eq!(code, 0);
+        assert!(out.contains("usage: monrs cmd") && out.contains("opstatus [G,S ...]"));
+        let tty = Env {
+            monhost: None,
+            stdin_tty: true,
+        };
+        let (code, out, _) = run_args(&["-s", "127.0.0.1"], &tty, b"");
+        assert_eq!(code, 1);
+        assert!(out.contains("Interactive use is not supported"));
+        let (code, _, err) = run_args(&["-f", "/nonexistent/monrs/cmds"], &Env::default(), b"");
+        assert_eq!(
+            (code, err.as_str()),
+            (2, "could not open input file: No such file or directory\n")
+        );
+        let (code, _, err) = run_args(&["-a", "-l", "u", "list", "state"], &Env::default(), b"");
+        assert_eq!(
+            (code, err.as_str()),
+            (1, "inadequate authentication information supplied\n")
+        );
+    }
+
     #[test]
     fn ports() {
         assert_eq!(resolve_port(Some("4000")), 4000);

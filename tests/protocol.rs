@@ -1314,3 +1314,29 @@ async fn trap_listener_yields_accepted_traps_only() {
         .expect("listener stops")
         .expect("listener task");
 }
+
+#[tokio::test]
+async fn bind_addresses() {
+    let l = monrs::server::bind(Some("127.0.0.1"), 0)
+        .await
+        .expect("bind 127.0.0.1");
+    assert!(l.local_addr().expect("addr").ip().is_loopback());
+    let l = monrs::server::bind(Some("localhost"), 0)
+        .await
+        .expect("bind localhost");
+    assert!(
+        l.local_addr().expect("addr").is_ipv4(),
+        "IPv4 preferred, as mon"
+    );
+    let l = monrs::server::bind(None, 0).await.expect("bind any");
+    assert!(l.local_addr().expect("addr").ip().is_unspecified());
+    assert!(
+        monrs::server::bind(Some("no-such-host.invalid"), 0)
+            .await
+            .is_err()
+    );
+    let u = monrs::trap::bind(Some("127.0.0.1"), 0)
+        .await
+        .expect("trap bind");
+    assert!(u.local_addr().expect("addr").ip().is_loopback());
+}
