@@ -1340,3 +1340,177 @@ async fn bind_addresses() {
         .expect("trap bind");
     assert!(u.local_addr().expect("addr").ip().is_loopback());
 }
+
+// === differential: the same generated config in real mon and in monrs ===
+
+/// A mon.cf of `watches` x `per` trap-only services, and its typed model.
+fn big_config(watches: usize, per: usize) -> (String, monrs::config::Config) {
+    let mut text = String::from("authtype = userfile\nuserfile = monusers.cf\n\n");
+    let mut cfg = lab_config();
+    cfg.hostgroups.clear();
+    cfg.watches.clear();
+    cfg.views.clear();
+    cfg.aliases.clear();
+    for w in 0..watches {
+        text.push_str(&format!("hostgroup g{w} h{w}\n"));
+        cfg.hostgroups.push(monrs::config::HostGroup {
+            name: format!("g{w}"),
+            hosts: vec![format!("h{w}")],
+            line: 1,
+            auto: false,
+        });
+    }
+    text.push('\n');
+    for w in 0..watches {
+        text.push_str(&format!("watch g{w}\n"));
+        let mut services = Vec::new();
+        for s in 0..per {
+            text.push_str(&format!(
+                "    service s{s}\n        description service {s} of g{w}\n        period wd {{Sun-Sat}}\n            alert log.alert\n"
+            ));
+            let mut svc = monrs::config::Service::new(format!("s{s}"), 1);
+            svc.description = Some(format!("service {s} of g{w}"));
+            svc.periods = vec![monrs::config::Period::new(
+                "wd {Sun-Sat}",
+                "wd {Sun-Sat}",
+                1,
+            )];
+            services.push(svc);
+        }
+        cfg.watches.push(monrs::config::Watch {
+            name: format!("g{w}"),
+            line: 1,
+            services,
+        });
+    }
+    (text, cfg)
+}
+
+#[test]
+fn differential_replies_against_real_mon() {
+    let (text, cfg) = big_config(6, 3);
+    let mon = RealMon::start(&text, &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let srv = MonrsServer::start(
+        MemoryBackend::new(Arc::new(cfg), lab_auth(dir.path())),
+        ServerOptions::default(),
+    );
+    let (mut theirs, mut ours) = (mon.raw(), srv.raw());
+    let epoch = regex::Regex::new(r"\b1\d{9}\b").expect("regex");
+    let mut compare = |req: &str| {
+        let t = theirs.request(req).expect("mon reply");
+        let o = ours.request(req).expect("monrs reply");
+        let norm = |v: Vec<String>| {
+            let status = v.last().cloned().unwrap_or_default();
+            let mut data: Vec<String> = v[..v.len() - 1]
+                .iter()
+                .map(|l| epoch.replace_all(l, "EPOCH").into_owned())
+                .collect();
+            data.sort();
+            (data, status)
+        };
+        assert_eq!(norm(o), norm(t), "request {req:?}");
+    };
+    for req in [
+        "list watch",
+        "list opstatus",
+        "list opstatus g0,s0 g5",
+        "list opstatus g0,nosuch",
+        "list descriptions",
+        "list deps",
+        "list group g1",
+        "list views",
+        "list aliasgroups",
+        "list disabled",
+        "list failures",
+        "list successes",
+        "list warnings",
+        "list alerthist",
+        "list failurehist",
+        "list dtlog",
+        "get g0 s1 description",
+        "get g0 s1 _op_status",
+        "get g0 s1 nosuchvar",
+        "get maxkeep",
+        "servertime",
+        "login admin adminpw",
+        "servertime",
+        "disable host h1",
+        "disable watch g2",
+        "disable service g3 s1",
+        "disable service g3 nosuch",
+        "list disabled",
+        "list group g1",
+        "set g0 s0 myvar 'x y'",
+        "get g0 s0 myvar",
+        "set g0 s0 opstatus bogus",
+        "ack g0 s0 untested is not failing",
+        "test monitor g0 nosuch",
+        "test alert g0 s0 1 nosuchperiod",
+        "test alert g0 s0 1 wd {Sun-Sat}",
+        "clear timers g0 s0",
+        "clear timers g0 nosuch",
+        "stop",
+        "list state",
+        "start",
+        "list state",
+        "enable host h1",
+        "enable watch g2",
+        "enable service g3 s1",
+        "list disabled",
+        "savestate",
+        "savestate disabled",
+        "loadstate",
+        "reload",
+        "reload auth bogus",
+        "checkauth reset",
+        "setview nosuch",
+        "getview",
+    ] {
+        compare(req);
+    }
+}
+
+// === measurement (not run by default) ===
+
+fn time_requests(port: u16, req: &str, n: usize) -> (Duration, usize) {
+    let mut c = Raw::connect(port).expect("connect");
+    c.request(req).expect("warm-up");
+    let t0 = Instant::now();
+    let mut bytes = 0;
+    for _ in 0..n {
+        bytes += c
+            .request(req)
+            .expect("request")
+            .iter()
+            .map(|l| l.len() + 1)
+            .sum::<usize>();
+    }
+    (t0.elapsed() / n as u32, bytes / n)
+}
+
+/// `cargo test --test integration measure_protocol -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn measure_protocol() {
+    let (text, cfg) = big_config(100, 10);
+    let mon = RealMon::start(&text, &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let b = MemoryBackend::new(Arc::new(cfg), lab_auth(dir.path()));
+    let srv = MonrsServer::start(b, ServerOptions::default());
+    for (who, port, n) in [("mon", mon.port, 200), ("monrs", srv.port, 2000)] {
+        let (t, _) = time_requests(port, "list state", n);
+        println!("{who}: list state, lock-step on one connection: {t:?} per request");
+        let (t, bytes) = time_requests(port, "list opstatus", 50);
+        println!("{who}: list opstatus of 1000 services: {t:?} per request ({bytes} bytes)");
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            let mut c = Raw::connect(port).expect("connect");
+            c.request("version").expect("version");
+        }
+        println!(
+            "{who}: connect + version: {:?} per connection",
+            t0.elapsed() / 5
+        );
+    }
+}
