@@ -251,8 +251,9 @@ pub fn transcript_sessions(name: &str) -> Vec<Vec<Step>> {
 
 /// Replace the value of `timer=` (it counts down between requests in the transcripts).
 pub fn mask_timer(l: &str) -> String {
-    let re = regex::Regex::new(r"timer=\d+").expect("regex");
-    re.replace_all(l, "timer=T").into_owned()
+    static RE: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"timer=\d+").expect("regex"));
+    RE.replace_all(l, "timer=T").into_owned()
 }
 
 /// Requests whose data lines come in Perl hash order in mon (compared as a set).
@@ -386,11 +387,15 @@ impl Raw {
 
 // === a real mon ===
 
-/// A TCP port on 127.0.0.1 whose UDP twin was free a moment ago too.
+/// A port on 127.0.0.1 free for TCP and UDP a moment ago. It is drawn below Linux's
+/// ephemeral range (32768+), so the kernel does not hand it to another test's client
+/// socket or `bind(0)` listener before mon binds it.
 pub fn free_tcp_udp_port() -> u16 {
-    for _ in 0..50 {
-        let port = super::free_port();
-        if port != 0 && UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+    for _ in 0..200 {
+        let port = fastrand::u16(20000..32000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && UdpSocket::bind(("127.0.0.1", port)).is_ok()
+        {
             return port;
         }
     }
@@ -445,7 +450,7 @@ impl RealMon {
             .stderr(std::fs::File::create(d.join("mon.stderr")).expect("stderr file"))
             .spawn()
             .expect("start /usr/sbin/mon (Debian package mon)");
-        let mon = RealMon {
+        let mut mon = RealMon {
             dir,
             port,
             trapport,
@@ -455,21 +460,40 @@ impl RealMon {
         mon
     }
 
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let stderr = |m: &RealMon| {
+            std::fs::read_to_string(m.dir.path().join("mon.stderr")).unwrap_or_default()
+        };
         while Instant::now() < deadline {
-            if let Ok(mut c) = Raw::connect(self.port)
-                && c.request("version")
-                    .is_ok_and(|r| r.last().is_some_and(|l| l.starts_with("220")))
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "mon exited ({status}) before answering; stderr:\n{}",
+                    stderr(self)
+                );
+            }
+            // mon serves a new connection within a tick or two; a busy machine may need
+            // more, so each try waits a few seconds and the whole wait is bounded.
+            if let Ok(s) = TcpStream::connect(("127.0.0.1", self.port))
+                && s.set_read_timeout(Some(Duration::from_secs(3))).is_ok()
+                && let Ok(rd) = s.try_clone()
             {
-                return;
+                let mut c = Raw {
+                    rd: BufReader::new(rd),
+                    wr: s,
+                };
+                if c.request("version")
+                    .is_ok_and(|r| r.last().is_some_and(|l| l.starts_with("220")))
+                {
+                    return;
+                }
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let err = std::fs::read_to_string(self.dir.path().join("mon.stderr")).unwrap_or_default();
         panic!(
-            "mon did not answer on port {} within 20 s; stderr:\n{err}",
-            self.port
+            "mon did not answer on port {} within 30 s; stderr:\n{}",
+            self.port,
+            stderr(self)
         );
     }
 
