@@ -1257,12 +1257,12 @@ fn stock_clients_read_monrs_failures_acks_and_disables() {
 // === the trap listener ===
 
 struct LabTraps {
-    auth: Arc<monrs::auth::AuthTable>,
+    auth: Arc<monrs::auth::AuthConfig>,
     config: Arc<monrs::config::Config>,
 }
 
 impl monrs::trap::TrapContext for LabTraps {
-    fn auth(&self) -> Arc<monrs::auth::AuthTable> {
+    fn auth(&self) -> Arc<monrs::auth::AuthConfig> {
         self.auth.clone()
     }
     fn config(&self) -> Arc<monrs::config::Config> {
@@ -1274,7 +1274,7 @@ impl monrs::trap::TrapContext for LabTraps {
 async fn trap_listener_yields_accepted_traps_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ctx = Arc::new(LabTraps {
-        auth: Arc::new(lab_auth(dir.path()).table),
+        auth: Arc::new(lab_auth(dir.path())),
         config: Arc::new(lab_config()),
     });
     let sock = monrs::trap::bind(Some("127.0.0.1"), 0).await.expect("bind");

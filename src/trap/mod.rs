@@ -15,7 +15,7 @@ use bytes::Bytes;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use crate::auth::{AuthTable, TrapAuthError};
+use crate::auth::{AuthConfig, AuthTable, TrapAuthError};
 use crate::config::Config;
 use crate::escape::unescape;
 
@@ -216,9 +216,10 @@ pub fn validate(
     })
 }
 
-/// What the trap listener reads from the daemon: the tables in force right now.
+/// What the trap listener reads from the daemon: the tables in force right now (the same
+/// `AuthConfig` the protocol server uses; its trap section decides).
 pub trait TrapContext: Send + Sync + 'static {
-    fn auth(&self) -> Arc<AuthTable>;
+    fn auth(&self) -> Arc<AuthConfig>;
     fn config(&self) -> Arc<Config>;
 }
 
@@ -273,7 +274,8 @@ pub async fn listen<C: TrapContext>(
         }
         let (auth, config) = (ctx.auth(), ctx.config());
         let checked =
-            tokio::task::spawn_blocking(move || validate(&packet, from, &auth, &config)).await;
+            tokio::task::spawn_blocking(move || validate(&packet, from, &auth.table, &config))
+                .await;
         match checked {
             Ok(Ok(trap)) => {
                 tracing::info!("{}", trap.log_line());
