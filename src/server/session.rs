@@ -50,13 +50,14 @@ pub async fn handle<B: Backend>(
     tz: &jiff::tz::TimeZone,
 ) -> Flow {
     let cmd = command::parse(raw);
-    let shown = String::from_utf8_lossy(raw);
-    if !cmd.is_secret() {
-        tracing::info!(peer = %sess.peer, "client command \"{shown}\"");
+    // The login line carries a password: it stays out of the log.
+    let shown = (!cmd.is_secret()).then(|| String::from_utf8_lossy(raw).into_owned());
+    if let Some(line) = &shown {
+        tracing::info!(peer = %sess.peer, "client command \"{line}\"");
     }
-    let flow = dispatch(sess, backend, cmd.clone(), out, tz).await;
-    if !cmd.is_secret() {
-        tracing::debug!(peer = %sess.peer, "finished client command \"{shown}\"");
+    let flow = dispatch(sess, backend, cmd, out, tz).await;
+    if let Some(line) = &shown {
+        tracing::debug!(peer = %sess.peer, "finished client command \"{line}\"");
     }
     flow
 }
