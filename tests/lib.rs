@@ -3,4 +3,5 @@
 
 mod config;
 mod period;
+mod protocol;
 mod support;

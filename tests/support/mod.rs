@@ -25,3 +25,4 @@ pub fn repo_root() -> PathBuf {
 
 pub mod config;
 pub mod perl;
+pub mod protocol;
