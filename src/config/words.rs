@@ -55,12 +55,23 @@ pub fn quotewords(s: &str) -> Option<Vec<String>> {
             '\'' => {
                 in_word = true;
                 let mut closed = false;
-                for q in chars.by_ref() {
-                    if q == '\'' {
-                        closed = true;
-                        break;
+                // Perl keeps backslashes inside single quotes, but a backslash still
+                // protects the next character from ending the quote (`'a\'b'` is `a\'b`).
+                while let Some(q) = chars.next() {
+                    match q {
+                        '\'' => {
+                            closed = true;
+                            break;
+                        }
+                        '\\' => {
+                            cur.push('\\');
+                            match chars.next() {
+                                Some(e) => cur.push(e),
+                                None => return None,
+                            }
+                        }
+                        other => cur.push(other),
                     }
-                    cur.push(q);
                 }
                 if !closed {
                     return None;
@@ -109,6 +120,8 @@ mod tests {
                 Some(&["-x", "quoted arg", "single q"]),
             ),
             (r"'a\.b'", Some(&[r"a\.b"])),
+            (r"'a\'b'", Some(&[r"a\'b"])),
+            (r"'x\\y'", Some(&[r"x\\y"])),
             (r"a\.b", Some(&["a.b"])),
             (r"b\ c", Some(&["b c"])),
             (r#"a"b c"d"#, Some(&["ab cd"])),
