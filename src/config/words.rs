@@ -13,8 +13,10 @@ pub fn is_perl_space(c: char) -> bool {
 ///
 /// Rules: runs of whitespace separate words; `"..."` keeps blanks and turns `\x` into `x`;
 /// `'...'` keeps blanks and backslashes verbatim; outside quotes `\x` is `x`; adjacent
-/// quoted and unquoted pieces join; `""` is an empty word. Leading whitespace yields no
-/// empty first word, as with `quotewords`.
+/// quoted and unquoted pieces join; `""` is an empty word. Perl also yields an empty first
+/// word for leading whitespace and an undef last word for trailing whitespace; mon never
+/// passes such strings (its monitor and alert argument strings come from trimmed lines), so
+/// both are dropped here.
 pub fn quotewords(s: &str) -> Option<Vec<String>> {
     let mut words = Vec::new();
     let mut cur = String::new();
