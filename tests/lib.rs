@@ -1,5 +1,6 @@
 //! The one integration-test binary (see Cargo.toml `autotests = false`).
 //! Each module tests one area against real processes, sockets and servers.
 
+mod depend;
 mod period;
 mod support;

@@ -14,7 +14,7 @@ use jiff::tz::TimeZone;
 use monrs::period::Membership::{self, Inside, Malformed, Outside};
 use monrs::period::PeriodSpec;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestCaseError};
+use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestCaseError};
 
 use crate::support::perl;
 
@@ -471,6 +471,8 @@ fn oracle_config() -> Config {
     // Every shrink step runs Perl again: stop early and print the batch's mismatches.
     config.max_shrink_iters = 64;
     config.failure_persistence = None;
+    // ChaCha dominates the run time in debug builds.
+    config.rng_algorithm = RngAlgorithm::XorShift;
     config
 }
 
@@ -582,6 +584,7 @@ proptest! {
     #![proptest_config(Config {
         cases: if std::env::var_os("PROPTEST_CASES").is_none() { 24 } else { Config::default().cases },
         failure_persistence: None,
+        rng_algorithm: RngAlgorithm::XorShift,
         ..Config::default()
     })]
 
