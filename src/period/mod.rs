@@ -31,7 +31,7 @@ impl Membership {
 }
 
 /// A period spec, parsed once, evaluated many times.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PeriodSpec {
     text: String,
     parsed: Parsed,
@@ -45,6 +45,12 @@ impl PartialEq for PeriodSpec {
 }
 
 impl Eq for PeriodSpec {}
+
+impl std::fmt::Debug for PeriodSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("PeriodSpec").field(&self.text).finish()
+    }
+}
 
 /// A malformed sub-period, for error messages and lints.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

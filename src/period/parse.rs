@@ -66,6 +66,7 @@ impl Scale {
     /// The values `localtime` can give for this scale (Time::Period's internal numbering).
     fn domain(self) -> Range<u64> {
         match self {
+            // Years are kept as ranges, not as a set of values.
             Scale::Yr => 0..0,
             Scale::Mo => 0..12,
             Scale::Wk => 0..6,

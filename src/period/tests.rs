@@ -261,6 +261,10 @@ fn specs_compare_by_text() {
     assert_eq!(PeriodSpec::new("wd {mon}"), PeriodSpec::new("wd {mon}"));
     assert_ne!(PeriodSpec::new("wd {mon}"), PeriodSpec::new("wd {Mon}"));
     assert_eq!(PeriodSpec::new(" wd {Mon} ").text(), " wd {Mon} ");
+    assert_eq!(
+        format!("{:?}", PeriodSpec::new("wd {mon}")),
+        r#"PeriodSpec("wd {mon}")"#
+    );
 }
 
 fn reach(spec: &str, from: &Zoned) -> Option<bool> {
