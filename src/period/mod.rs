@@ -191,7 +191,7 @@ impl LocalFields {
 /// (a Sunday on the 1st does not start a new week).
 pub fn week_of_month(mday: u32, wday: u32) -> u32 {
     // Weekday of the 1st, then the first Sunday on day 2 or later.
-    let first = (wday + 7 * 5 - (mday.saturating_sub(1) % 7)) % 7;
+    let first = (wday % 7 + 7 - mday.saturating_sub(1) % 7) % 7;
     let first_sunday = if first == 0 { 8 } else { 8 - first };
     if mday >= first_sunday {
         (mday - first_sunday) / 7 + 1

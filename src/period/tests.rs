@@ -204,6 +204,8 @@ fn week_of_month_counts_sundays_after_the_first() {
     assert_eq!(week_of_month(8, 0), 1);
     assert_eq!(week_of_month(2, 0), 1);
     assert_eq!(week_of_month(30, 0), 5);
+    // Out-of-range input from a caller must not overflow.
+    assert_eq!(week_of_month(0, u32::MAX), 0);
 }
 
 #[test]
