@@ -2,6 +2,7 @@
 //! Each module tests one area against real processes, sockets and servers.
 
 mod config;
+mod depend;
 mod period;
 mod protocol;
 mod support;

@@ -14,7 +14,7 @@ use jiff::tz::TimeZone;
 use monrs::period::Membership::{self, Inside, Malformed, Outside};
 use monrs::period::PeriodSpec;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestCaseError};
+use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestCaseError};
 
 use crate::support::perl;
 
@@ -471,6 +471,8 @@ fn oracle_config() -> Config {
     // Every shrink step runs Perl again: stop early and print the batch's mismatches.
     config.max_shrink_iters = 64;
     config.failure_persistence = None;
+    // ChaCha dominates the run time in debug builds.
+    config.rng_algorithm = RngAlgorithm::XorShift;
     config
 }
 
@@ -582,6 +584,7 @@ proptest! {
     #![proptest_config(Config {
         cases: if std::env::var_os("PROPTEST_CASES").is_none() { 24 } else { Config::default().cases },
         failure_persistence: None,
+        rng_algorithm: RngAlgorithm::XorShift,
         ..Config::default()
     })]
 
@@ -606,5 +609,106 @@ proptest! {
         let reachable_defect = malformed || spec.defect().is_some();
         let want = if reachable_defect { None } else { Some(inside) };
         prop_assert_eq!(spec.can_match(&zoned), want, "{:?} from {}", text, from);
+    }
+}
+
+/// Cost of `eval` and `can_match` (prints, never asserts). Run optimized:
+/// `cargo test --release --test integration period::bench -- --ignored --nocapture`
+#[test]
+#[ignore = "benchmark: run on demand, optimized"]
+fn bench_period_costs() {
+    use std::hint::black_box;
+
+    let berlin = tz(1);
+    let start = Timestamp::from_second(1_767_225_600).expect("2026-01-01");
+    // 1,024 instants about 7 hours apart: every weekday and hour over most of a year.
+    let instants: Vec<jiff::Zoned> = (0..1024)
+        .map(|i| (start + jiff::SignedDuration::from_secs(i * 25_013)).to_zoned(berlin.clone()))
+        .collect();
+    let fields: Vec<monrs::period::LocalFields> = instants
+        .iter()
+        .map(monrs::period::LocalFields::of)
+        .collect();
+    let specs = [
+        "",
+        "wd {Mon-Fri} hr {9am-5pm}",
+        "hr {10pm-2am}",
+        "wd {Sat Sun}, wd {Mon-Fri} hr {10pm-7am}",
+        "yr {2024-2030} mo {jan-mar} md {1-15} hr {3am-4am} min {0-29}",
+        "wd {mon}, wd {tue}, wd {wed}, wd {thu}, wd {fri}, hr {12}",
+        "wd {Sun-Sat}, hr {bogus}",
+    ];
+    // The machine is shared: keep the fastest of many short runs, which were least
+    // disturbed by other processes.
+    fn min_ns(mut run: impl FnMut(usize)) -> f64 {
+        const N: usize = 100_000;
+        (0..25)
+            .map(|_| {
+                let t = Instant::now();
+                for i in 0..N {
+                    run(i);
+                }
+                t.elapsed().as_nanos() as f64 / N as f64
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
+    for text in specs {
+        let spec = PeriodSpec::new(text);
+        let mut inside = 0usize;
+        let zoned = min_ns(|i| {
+            inside += usize::from(black_box(&spec).eval(&instants[i % 1024]) == Inside);
+        });
+        let broken = min_ns(|i| {
+            inside += usize::from(black_box(&spec).eval_fields(&fields[i % 1024]) == Inside);
+        });
+        println!(
+            "eval {text:?}: {zoned:.1} ns/call from Zoned, {broken:.1} ns/call from LocalFields ({inside})"
+        );
+    }
+    let of = min_ns(|i| {
+        black_box(monrs::period::LocalFields::of(&instants[i % 1024]));
+    });
+    println!("LocalFields::of: {of:.1} ns/call");
+
+    // A 10,000-service config: mostly ordinary periods, some that never match, some
+    // with a malformed tail.
+    let kinds = [
+        "wd {Mon-Fri} hr {9am-5pm}",
+        "hr {10pm-6am}",
+        "wd {Sat Sun}, wd {Mon-Fri} hr {10pm-7am}",
+        "mo {feb} md {30}",
+        "yr {2019}",
+        "wd {mon} md {1} mo {jan} yr {2026-2028}",
+        "wk {6} mo {feb}",
+        "wd {mon}, hr {bogus}",
+        "wd {Sun-Sat}, hr {bogus}",
+        "yr {2030} mo {jun} md {15} hr {3}",
+    ];
+    let config: Vec<PeriodSpec> = (0..10_000)
+        .map(|i| {
+            // Distinct texts, as a real config would have.
+            let k = kinds[if i % 10 < 6 { i % 3 } else { i % 10 }];
+            PeriodSpec::new(&format!("{k}{}", " ".repeat(i % 7)))
+        })
+        .collect();
+    let now = &instants[0];
+    let t = Instant::now();
+    let mut answers = [0usize; 3];
+    for spec in &config {
+        answers[match spec.can_match(now) {
+            Some(true) => 0,
+            Some(false) => 1,
+            None => 2,
+        }] += 1;
+    }
+    println!(
+        "can_match over 10,000 periods: {:?} total ({answers:?} true/false/malformed)",
+        t.elapsed()
+    );
+    for k in kinds {
+        let spec = PeriodSpec::new(k);
+        let t = Instant::now();
+        let r = spec.can_match(now);
+        println!("can_match {k:?}: {:?} -> {r:?}", t.elapsed());
     }
 }

@@ -31,7 +31,7 @@ impl Membership {
 }
 
 /// A period spec, parsed once, evaluated many times.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PeriodSpec {
     text: String,
     parsed: Parsed,
@@ -45,6 +45,12 @@ impl PartialEq for PeriodSpec {
 }
 
 impl Eq for PeriodSpec {}
+
+impl std::fmt::Debug for PeriodSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("PeriodSpec").field(&self.text).finish()
+    }
+}
 
 /// A malformed sub-period, for error messages and lints.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -185,7 +191,7 @@ impl LocalFields {
 /// (a Sunday on the 1st does not start a new week).
 pub fn week_of_month(mday: u32, wday: u32) -> u32 {
     // Weekday of the 1st, then the first Sunday on day 2 or later.
-    let first = (wday + 7 * 5 - (mday.saturating_sub(1) % 7)) % 7;
+    let first = (wday % 7 + 7 - mday.saturating_sub(1) % 7) % 7;
     let first_sunday = if first == 0 { 8 } else { 8 - first };
     if mday >= first_sunday {
         (mday - first_sunday) / 7 + 1

@@ -66,6 +66,7 @@ impl Scale {
     /// The values `localtime` can give for this scale (Time::Period's internal numbering).
     fn domain(self) -> Range<u64> {
         match self {
+            // Years are kept as ranges, not as a set of values.
             Scale::Yr => 0..0,
             Scale::Mo => 0..12,
             Scale::Wk => 0..6,
@@ -131,11 +132,11 @@ impl YearRange {
 /// `substr($yr, 0, 2)` read as a number: the first two characters of the year as printed.
 fn perl_year_prefix(year: i64) -> i64 {
     if year < 0 {
-        let mut a = -year;
+        let mut a = year.unsigned_abs();
         while a >= 10 {
             a /= 10;
         }
-        -a
+        -(a as i64)
     } else {
         let mut y = year;
         while y >= 100 {
@@ -710,5 +711,6 @@ mod tests {
         assert_eq!(perl_year_prefix(987), 98);
         assert_eq!(perl_year_prefix(5), 5);
         assert_eq!(perl_year_prefix(-12), -1);
+        assert_eq!(perl_year_prefix(i64::MIN), -9);
     }
 }

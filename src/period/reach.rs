@@ -35,6 +35,7 @@ pub(super) fn can_match(subs: &[Sub], from: &Zoned) -> Option<bool> {
         days_seen: HashSet::new(),
         years_seen: HashSet::new(),
         buf: Vec::new(),
+        last: Vec::new(),
     };
     search.run(from);
     if has_defect && search.gap {
@@ -56,6 +57,8 @@ struct Search<'a> {
     /// Year kinds already walked: (leap, weekday of Jan 1st, `yr` matches).
     years_seen: HashSet<(bool, u32, Vec<u64>)>,
     buf: Vec<u64>,
+    /// The previous whole day's set (already checked).
+    last: Vec<u64>,
 }
 
 /// A day's date fields, stepped forward one day at a time.
@@ -161,6 +164,11 @@ impl Search<'_> {
             let leap = is_leap(year);
             let wday = jan1_weekday(year);
             let yr_ok = self.bitset(|sp| sp.year_ok(year));
+            if yr_ok.iter().all(|&w| w == 0) {
+                // No sub-period accepts this year: every instant of it falls through.
+                self.gap = true;
+                continue;
+            }
             if !self.years_seen.insert((leap, wday, yr_ok.clone())) {
                 continue;
             }
@@ -208,12 +216,15 @@ impl Search<'_> {
 
     fn whole_day(&mut self, day: &LocalFields, yr_ok: &[u64]) {
         self.date_set(day, yr_ok);
-        if self.days_seen.contains(self.buf.as_slice()) {
+        // Consecutive days mostly share their set: skip hashing it again.
+        if self.buf == self.last || self.days_seen.contains(self.buf.as_slice()) {
+            std::mem::swap(&mut self.buf, &mut self.last);
             return;
         }
         let cands = self.buf.clone();
         self.clock(&cands, 0);
         self.days_seen.insert(cands);
+        std::mem::swap(&mut self.buf, &mut self.last);
     }
 
     /// Walk the clock from second `t0` of a day on which the sub-periods in `cands` have

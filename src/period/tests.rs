@@ -204,6 +204,8 @@ fn week_of_month_counts_sundays_after_the_first() {
     assert_eq!(week_of_month(8, 0), 1);
     assert_eq!(week_of_month(2, 0), 1);
     assert_eq!(week_of_month(30, 0), 5);
+    // Out-of-range input from a caller must not overflow.
+    assert_eq!(week_of_month(0, u32::MAX), 0);
 }
 
 #[test]
@@ -261,6 +263,10 @@ fn specs_compare_by_text() {
     assert_eq!(PeriodSpec::new("wd {mon}"), PeriodSpec::new("wd {mon}"));
     assert_ne!(PeriodSpec::new("wd {mon}"), PeriodSpec::new("wd {Mon}"));
     assert_eq!(PeriodSpec::new(" wd {Mon} ").text(), " wd {Mon} ");
+    assert_eq!(
+        format!("{:?}", PeriodSpec::new("wd {mon}")),
+        r#"PeriodSpec("wd {mon}")"#
+    );
 }
 
 fn reach(spec: &str, from: &Zoned) -> Option<bool> {
