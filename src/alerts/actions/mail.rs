@@ -639,7 +639,10 @@ async fn send_smtp(
             let words: Vec<String> = resp.message().map(str::to_string).collect();
             Ok(format!("{} {}", resp.code(), one_line(&words.join(" "))))
         }
-        Err(e) if e.is_permanent() => Err(perm(error_chain(&e))),
+        // A certificate the server shows will not become valid by asking again.
+        Err(e) if e.is_permanent() || error_chain(&e).contains("certificate") => {
+            Err(perm(error_chain(&e)))
+        }
         Err(e) => Err(AttemptError::Transient(error_chain(&e))),
     }
 }
@@ -710,6 +713,55 @@ mod tests {
         let lines: Vec<&str> = w.split('\n').collect();
         assert_eq!(lines[0], "Members \t      :");
         assert!(lines[1].starts_with("\t\t\t") && lines[1].len() == 3 + 51);
+    }
+
+    /// Differential test against Perl's own Text::Wrap (the oracle mail.alert uses) over
+    /// random member lists: short and long names, single and many hosts.
+    #[test]
+    fn wrap_agrees_with_perl_text_wrap() {
+        use std::io::Write;
+        let mut rng = fastrand::Rng::with_seed(0x6d6f6e);
+        let mut inputs = Vec::new();
+        for _ in 0..300 {
+            let n = rng.usize(0..25);
+            let hosts: Vec<String> = (0..n)
+                .map(|_| {
+                    let len = if rng.u8(..) < 20 {
+                        rng.usize(40..90)
+                    } else {
+                        rng.usize(1..20)
+                    };
+                    (0..len).map(|_| rng.alphanumeric()).collect()
+                })
+                .collect();
+            inputs.push(format!("Members               : {}", hosts.join(" ")));
+        }
+        let mut child = std::process::Command::new("perl")
+            .args([
+                "-MText::Wrap",
+                "-ne",
+                r#"chomp; print wrap("", "\t\t\t", $_), "\0""#,
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("perl runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let text = inputs.join("\n") + "\n";
+        let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+        let out = child.wait_with_output().expect("perl output");
+        writer.join().expect("writer").expect("write");
+        let expected: Vec<&str> = std::str::from_utf8(&out.stdout)
+            .expect("utf8")
+            .split('\0')
+            .collect();
+        for (i, input) in inputs.iter().enumerate() {
+            assert_eq!(
+                text_wrap("", "\t\t\t", input),
+                expected[i],
+                "input: {input}"
+            );
+        }
     }
 
     #[test]
