@@ -2,4 +2,5 @@
 //! mail.alert), HAProxy's runtime API, ipvsadm (argv recorder: this kernel has no IPVS),
 //! Alertmanager, and heartbeat/Pacemaker clusters in network namespaces.
 
+mod alertmanager;
 mod mail;

@@ -100,8 +100,16 @@ impl AlertmanagerAction {
         })
     }
 
-    /// The alerts to post for one call: (firing, resolved) label sets as JSON objects.
-    pub(crate) fn payload(&self, call: &AlertCall, now: Timestamp) -> Vec<Value> {
+    /// The alerts to post for one call: firing ones, then resolved ones. Hosts that are
+    /// fine are resolved only when `active` (the hosts Alertmanager has an active alert
+    /// for) lists them, so hosts that never fired do not show up as "resolved" in
+    /// notifications; `None` (Alertmanager could not tell) resolves them all.
+    pub(crate) fn payload(
+        &self,
+        call: &AlertCall,
+        now: Timestamp,
+        active: Option<&[String]>,
+    ) -> Vec<Value> {
         let (failing, fine) = split_hosts(call);
         let (failing, fine) = match call.kind {
             AlertKind::Failure | AlertKind::Trap | AlertKind::TrapTimeout | AlertKind::Test => {
@@ -125,7 +133,11 @@ impl AlertmanagerAction {
         let mut out = Vec::new();
         // A group with no hosts still gets one alert (host="").
         let firing = hosts_or_blank(failing, call.hosts.is_empty());
-        let resolved = hosts_or_blank(fine, call.hosts.is_empty() && firing.is_empty());
+        let resolved: Vec<String> =
+            hosts_or_blank(fine, call.hosts.is_empty() && firing.is_empty())
+                .into_iter()
+                .filter(|h| active.is_none_or(|a| a.contains(h)))
+                .collect();
         let test = call.kind == AlertKind::Test;
         for h in firing {
             let mut a = Map::new();
@@ -214,7 +226,6 @@ impl AlertmanagerAction {
                 detail: "no Alertmanager URL: give -u or set MONRS_ALERTMANAGER_URL".to_string(),
             };
         }
-        let body = Value::Array(self.payload(call, Timestamp::now()));
         let client = match client() {
             Ok(c) => c,
             Err(e) => {
@@ -224,6 +235,14 @@ impl AlertmanagerAction {
                 };
             }
         };
+        let active = self.active_hosts(client, &urls, call).await;
+        let body = Value::Array(self.payload(call, Timestamp::now(), active.as_deref()));
+        if body.as_array().is_some_and(Vec::is_empty) {
+            return Outcome {
+                ok: true,
+                detail: "nothing to post: no active alert to resolve".to_string(),
+            };
+        }
         let n = body.as_array().map_or(0, Vec::len);
         let posts = urls.iter().map(|u| post(client, u, &body, self.timeout));
         let results = futures_util::future::join_all(posts).await;
@@ -251,6 +270,70 @@ impl AlertmanagerAction {
             ),
         }
     }
+}
+
+impl AlertmanagerAction {
+    /// The `host` labels of this service's active alerts, from every Alertmanager that
+    /// answers (None when none does).
+    async fn active_hosts(
+        &self,
+        client: &reqwest::Client,
+        urls: &[String],
+        call: &AlertCall,
+    ) -> Option<Vec<String>> {
+        let filters = [
+            ("alertname", self.alertname.as_str()),
+            ("watch", call.group.as_str()),
+            ("service", call.service.as_str()),
+        ];
+        let query: Vec<String> = filters
+            .iter()
+            .map(|(k, v)| {
+                let m = format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""));
+                format!("filter={}", percent_encode(&m))
+            })
+            .collect();
+        let mut hosts: Option<Vec<String>> = None;
+        for u in urls {
+            let url = format!(
+                "{u}/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true&{}",
+                query.join("&")
+            );
+            let Ok(resp) = client.get(&url).timeout(self.timeout).send().await else {
+                continue;
+            };
+            if !resp.status().is_success() {
+                continue;
+            }
+            let Ok(text) = resp.text().await else {
+                continue;
+            };
+            let Ok(Value::Array(list)) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
+            let found = hosts.get_or_insert_with(Vec::new);
+            for a in list {
+                if let Some(h) = a["labels"]["host"].as_str()
+                    && !found.iter().any(|x| x == h)
+                {
+                    found.push(h.to_string());
+                }
+            }
+        }
+        hosts
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn valid_label_name(k: &str) -> bool {
@@ -373,7 +456,7 @@ mod tests {
         let a = AlertmanagerAction::parse(&v(&["-u", "http://am:9093/", "-l", "team=dba"]))
             .expect("valid");
         let now = Timestamp::from_second(1_700_000_005).expect("ts");
-        let p = a.payload(&call(AlertKind::Failure, &["db1", "db2"], "db2"), now);
+        let p = a.payload(&call(AlertKind::Failure, &["db1", "db2"], "db2"), now, None);
         assert_eq!(p.len(), 2);
         assert_eq!(p[0]["labels"]["host"], "db2");
         assert_eq!(p[0]["labels"]["team"], "dba");
@@ -383,8 +466,23 @@ mod tests {
         assert!(p[0].get("endsAt").is_none());
         assert_eq!(p[1]["labels"]["host"], "db1");
         assert_eq!(p[1]["endsAt"], "2023-11-14T22:13:25Z");
-        let up = a.payload(&call(AlertKind::Up, &["db1", "db2"], "db2"), now);
+        let up = a.payload(&call(AlertKind::Up, &["db1", "db2"], "db2"), now, None);
         assert_eq!(up.len(), 2);
+        // Only hosts Alertmanager has an active alert for are resolved when it can tell.
+        let active = vec!["db2".to_string()];
+        let p = a.payload(
+            &call(AlertKind::Failure, &["db1", "db2"], "db2"),
+            now,
+            Some(&active),
+        );
+        assert_eq!(p.len(), 1);
+        let up = a.payload(
+            &call(AlertKind::Up, &["db1", "db2"], "db2"),
+            now,
+            Some(&active),
+        );
+        assert_eq!(up.len(), 1);
+        assert_eq!(up[0]["labels"]["host"], "db2");
         assert!(up.iter().all(|x| x["endsAt"] == "2023-11-14T22:13:25Z"));
     }
 
