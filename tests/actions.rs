@@ -4,3 +4,4 @@
 
 mod alertmanager;
 mod mail;
+mod pool;
