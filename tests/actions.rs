@@ -3,5 +3,6 @@
 //! Alertmanager, and heartbeat/Pacemaker clusters in network namespaces.
 
 mod alertmanager;
+mod failover;
 mod mail;
 mod pool;

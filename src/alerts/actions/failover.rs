@@ -327,6 +327,23 @@ impl Ctx<'_> {
         }
     }
 
+    /// Run a status query whose exit code carries the answer (`cl_status nodestatus`
+    /// exits 1 for a dead node): its trimmed stdout when it printed one.
+    async fn query_status(&self, argv: &[&str]) -> Result<String, String> {
+        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+        let out = self.run(&argv).await?;
+        let text = out.stdout.trim();
+        if !text.is_empty() && !out.timed_out {
+            Ok(text.to_string())
+        } else {
+            Err(format!(
+                "{}: {}",
+                argv.join(" "),
+                out.describe(self.action.command_timeout)
+            ))
+        }
+    }
+
     fn request_argv(&self) -> Result<Vec<String>, String> {
         let a = self.action;
         match a.manager {
@@ -415,11 +432,11 @@ impl Ctx<'_> {
                 let me = self.query(&["uname", "-n"]).await?;
                 let nodes = self.query(&["cl_status", "listnodes"]).await?;
                 for n in nodes.split_whitespace().filter(|n| *n != me) {
-                    let kind = self.query(&["cl_status", "nodetype", n]).await?;
+                    let kind = self.query_status(&["cl_status", "nodetype", n]).await?;
                     if kind != "normal" {
                         continue;
                     }
-                    let st = self.query(&["cl_status", "nodestatus", n]).await?;
+                    let st = self.query_status(&["cl_status", "nodestatus", n]).await?;
                     if st == "active" {
                         return Ok(Some(n.to_string()));
                     }

@@ -1,0 +1,159 @@
+//! Failover actions end to end on real two-node clusters built in network namespaces:
+//! heartbeat 3 (`hb_standby`) and Pacemaker 2.1 + corosync 3 (`crm_standby`). The action
+//! runs its cluster commands inside the primary node (`--exec-prefix nsenter ...`), as
+//! monrs running on that node would; the failing check is Debian's own tcp.monitor run
+//! inside the node against the killed application.
+
+use std::time::{Duration, Instant};
+
+use monrs::alerts::{AlertCall, AlertKind};
+
+use crate::support::actions::cluster::{ClusterOptions, HeartbeatCluster, Node, start_app, within};
+use crate::support::actions::{CallBuilder, action, is_root};
+
+/// Run Debian's tcp.monitor inside `n` against its app port: (exit code, output).
+fn tcp_monitor(n: &Node, port: u16) -> (i32, String) {
+    let (code, out, err) = n.exec(
+        &[
+            "/usr/lib/mon/mon.d/tcp.monitor",
+            "-p",
+            &port.to_string(),
+            "127.0.0.1",
+        ],
+        Duration::from_secs(20),
+    );
+    (code, out + &err)
+}
+
+fn failure_call(name: &str, output: &str, statedir: &std::path::Path) -> AlertCall {
+    CallBuilder::new(AlertKind::Failure, "app", "tcp", name)
+        .hosts(&["127.0.0.1"])
+        .output(output)
+        .env("MON_STATEDIR", &statedir.display().to_string())
+        .build()
+}
+
+#[tokio::test]
+async fn heartbeat_failover_with_window_peer_and_dry_run_guards() {
+    assert!(
+        is_root(),
+        "cluster tests need root (namespaces, bind mounts)"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = ClusterOptions::heartbeat();
+    let port = opts.app_port;
+    let hb = HeartbeatCluster::start(dir.path(), opts);
+    let took = hb.wait_resources_on(hb.a(), Duration::from_secs(45));
+    eprintln!("heartbeat: resources on node a {took:?} after start");
+    let held = hb.cl_status(hb.a(), &["rscstatus"]);
+    assert!(held == "local" || held == "all", "rscstatus {held}");
+    hb.settle();
+    let _app = start_app(hb.a(), port);
+
+    let statedir = dir.path().join("state-a");
+    let prefix = hb.a().exec_prefix().join(" ");
+    let act = |extra: &[&str]| {
+        let mut args = vec!["--exec-prefix", prefix.as_str(), "--window", "10m"];
+        args.extend_from_slice(extra);
+        action("monrs-hb-standby", &args)
+    };
+
+    // 1. Dry run: says what it would do, moves nothing, leaves the real window alone.
+    let o = act(&["--dry-run"])
+        .deliver(&failure_call("monrs-hb-standby", "127.0.0.1\n", &statedir))
+        .await;
+    assert!(o.ok, "{}", o.detail);
+    assert!(
+        o.detail.contains("dry-run: would run") && o.detail.contains("hb_standby all"),
+        "{}",
+        o.detail
+    );
+    assert!(o.detail.contains("healthy peer hbnode-b"), "{}", o.detail);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(hb.holds(hb.a()), "a dry run moved resources");
+
+    // 2. The application dies; the monitor fails; the action moves everything to b.
+    drop(_app);
+    let killed = Instant::now();
+    let (code, out) = tcp_monitor(hb.a(), port);
+    assert_eq!(code, 1, "tcp.monitor should fail: {out}");
+    let o = act(&[])
+        .deliver(&failure_call("monrs-hb-standby", &out, &statedir))
+        .await;
+    assert!(o.ok, "{}\n{}", o.detail, hb.logs());
+    assert!(
+        o.detail.contains("read-back: rscstatus none"),
+        "{}",
+        o.detail
+    );
+    hb.wait_resources_on(hb.b(), Duration::from_secs(15));
+    let moved = killed.elapsed();
+    eprintln!("heartbeat: app killed -> VIP+testsvc on hbnode-b in {moved:?}");
+    assert_eq!(
+        hb.log_count(hb.a(), "hbnode-a wants to go standby [all]"),
+        1,
+        "{}",
+        hb.logs()
+    );
+
+    // 3. A flapping check keeps alerting: the window allows no second request.
+    for _ in 0..3 {
+        let o = act(&[])
+            .deliver(&failure_call("monrs-hb-standby", &out, &statedir))
+            .await;
+        assert!(o.ok && o.detail.starts_with("suppressed"), "{}", o.detail);
+    }
+    // 4. The operator moves the resources back to a; the app flaps again at once: still
+    //    inside the window, so the resources stay on a (no ping-pong).
+    hb.settle();
+    let (code, _, err) = hb.b().exec(
+        &["/usr/share/heartbeat/hb_standby", "all"],
+        Duration::from_secs(10),
+    );
+    assert_eq!(code, 0, "{err}");
+    hb.wait_resources_on(hb.a(), Duration::from_secs(20));
+    let o = act(&[])
+        .deliver(&failure_call("monrs-hb-standby", &out, &statedir))
+        .await;
+    assert!(o.detail.starts_with("suppressed"), "{}", o.detail);
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        hb.holds(hb.a()),
+        "the window guard let a second failover through"
+    );
+    assert_eq!(
+        hb.log_count(hb.a(), "hbnode-a wants to go standby [all]"),
+        1,
+        "{}",
+        hb.logs()
+    );
+
+    // 5. An upalert never fails back.
+    let up = CallBuilder::new(AlertKind::Up, "app", "tcp", "monrs-hb-standby")
+        .hosts(&["127.0.0.1"])
+        .env("MON_STATEDIR", &statedir.display().to_string())
+        .build();
+    let o = act(&[]).deliver(&up).await;
+    assert!(o.ok && o.detail.contains("no failback"), "{}", o.detail);
+
+    // 6. The peer dies: a failover request would leave nobody holding the resources.
+    hb.settle();
+    hb.crash(hb.b());
+    let dead = within(Duration::from_secs(20), || {
+        hb.cl_status(hb.a(), &["nodestatus", "hbnode-b"]) == "dead"
+    });
+    assert!(dead.is_some(), "a never saw b dead:\n{}", hb.logs());
+    let fresh = dir.path().join("state-fresh");
+    let o = act(&[])
+        .deliver(&failure_call("monrs-hb-standby", &out, &fresh))
+        .await;
+    assert!(!o.ok, "{}", o.detail);
+    assert!(o.detail.contains("no healthy peer"), "{}", o.detail);
+    assert!(hb.holds(hb.a()));
+    assert_eq!(
+        hb.log_count(hb.a(), "hbnode-a wants to go standby [all]"),
+        1,
+        "{}",
+        hb.logs()
+    );
+}
