@@ -81,6 +81,7 @@ async fn heartbeat_failover_with_window_peer_and_dry_run_guards() {
         .deliver(&failure_call("monrs-hb-standby", &out, &statedir))
         .await;
     assert!(o.ok, "{}\n{}", o.detail, hb.logs());
+    eprintln!("heartbeat: outcome: {}", o.detail);
     assert!(
         o.detail.contains("read-back: rscstatus none"),
         "{}",
@@ -156,4 +157,112 @@ async fn heartbeat_failover_with_window_peer_and_dry_run_guards() {
         "{}",
         hb.logs()
     );
+}
+
+#[tokio::test]
+async fn pacemaker_failover_with_window_peer_and_dry_run_guards() {
+    use crate::support::actions::cluster::PacemakerCluster;
+    assert!(
+        is_root(),
+        "cluster tests need root (namespaces, bind mounts)"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = ClusterOptions::pacemaker();
+    let port = opts.app_port;
+    let pc = PacemakerCluster::start(dir.path(), opts);
+    let took = pc.wait_resources_on(pc.a(), Duration::from_secs(45));
+    eprintln!("pacemaker: group on node a {took:?} after start");
+    let _app = start_app(pc.a(), port);
+
+    let statedir = dir.path().join("state-a");
+    let prefix = pc.a().exec_prefix().join(" ");
+    let act = |extra: &[&str]| {
+        let mut args = vec![
+            "--exec-prefix",
+            prefix.as_str(),
+            "--window",
+            "10m",
+            "--resource",
+            "g_test",
+        ];
+        args.extend_from_slice(extra);
+        action("monrs-crm-standby", &args)
+    };
+
+    // 1. Dry run.
+    let o = act(&["-n"])
+        .deliver(&failure_call("monrs-crm-standby", "127.0.0.1\n", &statedir))
+        .await;
+    assert!(o.ok, "{}", o.detail);
+    assert!(
+        o.detail.contains("dry-run: would run") && o.detail.contains("crm_standby -v on"),
+        "{}",
+        o.detail
+    );
+    assert!(o.detail.contains("healthy peer pcnode-b"), "{}", o.detail);
+    assert_eq!(pc.standby(pc.a()), "off");
+
+    // 2. The application dies; the action puts node a in standby; the group moves.
+    drop(_app);
+    let killed = Instant::now();
+    let (code, out) = tcp_monitor(pc.a(), port);
+    assert_eq!(code, 1, "tcp.monitor should fail: {out}");
+    let o = act(&[])
+        .deliver(&failure_call("monrs-crm-standby", &out, &statedir))
+        .await;
+    assert!(o.ok, "{}\n{}", o.detail, pc.logs());
+    eprintln!("pacemaker: outcome: {}", o.detail);
+    assert!(o.detail.contains("standby=on"), "{}", o.detail);
+    assert!(
+        o.detail.contains("resource g_test is running on: pcnode-b"),
+        "{}",
+        o.detail
+    );
+    pc.wait_resources_on(pc.b(), Duration::from_secs(15));
+    eprintln!(
+        "pacemaker: app killed -> g_test on pcnode-b in {:?}",
+        killed.elapsed()
+    );
+
+    // 3. Flapping: the window holds further requests back.
+    for _ in 0..3 {
+        let o = act(&[])
+            .deliver(&failure_call("monrs-crm-standby", &out, &statedir))
+            .await;
+        assert!(o.ok && o.detail.starts_with("suppressed"), "{}", o.detail);
+    }
+    // 4. The operator brings a back and moves the group home; the app flaps at once:
+    //    inside the window nothing moves.
+    pc.set_standby(pc.a(), false);
+    pc.set_standby(pc.b(), true);
+    pc.wait_resources_on(pc.a(), Duration::from_secs(20));
+    pc.set_standby(pc.b(), false);
+    let o = act(&[])
+        .deliver(&failure_call("monrs-crm-standby", &out, &statedir))
+        .await;
+    assert!(o.detail.starts_with("suppressed"), "{}", o.detail);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        pc.holds(pc.a()),
+        "the window guard let a second failover through"
+    );
+    assert_eq!(pc.standby(pc.a()), "off");
+
+    // 5. An upalert never fails back.
+    let up = CallBuilder::new(AlertKind::Up, "app", "tcp", "monrs-crm-standby")
+        .hosts(&["127.0.0.1"])
+        .build();
+    let o = act(&[]).deliver(&up).await;
+    assert!(o.ok && o.detail.contains("no failback"), "{}", o.detail);
+
+    // 6. The peer is in standby (cannot take resources): refused, nothing moves.
+    pc.set_standby(pc.b(), true);
+    let fresh = dir.path().join("state-fresh");
+    let o = act(&[])
+        .deliver(&failure_call("monrs-crm-standby", &out, &fresh))
+        .await;
+    assert!(!o.ok, "{}", o.detail);
+    assert!(o.detail.contains("no healthy peer"), "{}", o.detail);
+    assert_eq!(pc.standby(pc.a()), "off");
+    assert!(pc.holds(pc.a()));
 }

@@ -460,3 +460,292 @@ pub fn start_app(n: &Node, port: u16) -> Proc {
     assert!(up.is_some(), "app on {} did not listen on {port}", n.name);
     p
 }
+
+// === Pacemaker ===
+
+/// Pacemaker 2.1 + corosync 3 (knet): group `g_test` = IPaddr2 VIP + ocf:pacemaker:Dummy,
+/// preferring node a (score 50) with stickiness 100, STONITH off, dc-deadtime 2s.
+pub struct PacemakerCluster {
+    pub root: PathBuf,
+    pub vip: String,
+    pub opts: ClusterOptions,
+    procs: Vec<Proc>,
+    net: NetPair,
+}
+
+/// The resource group the cluster runs.
+pub const PCMK_GROUP: &str = "g_test";
+
+impl PacemakerCluster {
+    pub fn start(root: &Path, opts: ClusterOptions) -> PacemakerCluster {
+        let names = ["pcnode-a", "pcnode-b"];
+        let net = NetPair::create(root, &opts, "pc", names);
+        let vip = format!("{}.100", opts.subnet);
+        let t = Duration::from_secs(10);
+        for n in &net.nodes {
+            let etc = n.dir.join("etc-corosync");
+            let varco = n.dir.join("var-corosync");
+            let varpc = n.dir.join("var-pacemaker");
+            let log = n.dir.join("log");
+            for d in [&etc, &varco, &log] {
+                std::fs::create_dir_all(d).expect("node dir");
+            }
+            must(
+                &["cp", "-a", "/etc/corosync/.", &etc.display().to_string()],
+                t,
+            );
+            for sub in ["cib", "pengine", "blackbox", "cores"] {
+                let d = varpc.join(sub);
+                std::fs::create_dir_all(&d).expect("pacemaker dir");
+                set_mode(&d, 0o750);
+            }
+            must(
+                &[
+                    "chown",
+                    "-R",
+                    "hacluster:haclient",
+                    &varpc.display().to_string(),
+                ],
+                t,
+            );
+            must(
+                &["chown", "hacluster:haclient", &log.display().to_string()],
+                t,
+            );
+            let mut conf = String::from(
+                "totem {\n  version: 2\n  cluster_name: monrstest\n  transport: knet\n  \
+                 crypto_cipher: none\n  crypto_hash: none\n  token: 1000\n}\nnodelist {\n",
+            );
+            for (i, m) in net.nodes.iter().enumerate() {
+                conf.push_str(&format!(
+                    "  node {{\n    ring0_addr: {}\n    name: {}\n    nodeid: {}\n  }}\n",
+                    m.ip,
+                    m.name,
+                    i + 1
+                ));
+            }
+            conf.push_str(&format!(
+                "}}\nquorum {{\n  provider: corosync_votequorum\n  two_node: 1\n}}\n\
+                 logging {{\n  to_logfile: yes\n  logfile: {}\n  to_stderr: no\n  to_syslog: no\n  timestamp: on\n}}\n",
+                log.join("corosync.log").display()
+            ));
+            std::fs::write(etc.join("corosync.conf"), conf).expect("corosync.conf");
+            seed_cib(&varpc.join("cib/cib.xml"), &vip, names[0]);
+        }
+        let mut procs = Vec::new();
+        for n in &net.nodes {
+            procs.push(start_node(n, "pcmknode.sh", &[]));
+        }
+        let c = PacemakerCluster {
+            root: root.to_path_buf(),
+            vip,
+            opts,
+            procs,
+            net,
+        };
+        for n in c.nodes() {
+            let ok = within(Duration::from_secs(20), || n.pid().is_some());
+            assert!(
+                ok.is_some(),
+                "pacemaker on {} did not start: {}",
+                n.name,
+                c.logs()
+            );
+        }
+        c
+    }
+
+    pub fn nodes(&self) -> &[Node; 2] {
+        &self.net.nodes
+    }
+
+    pub fn a(&self) -> &Node {
+        &self.net.nodes[0]
+    }
+
+    pub fn b(&self) -> &Node {
+        &self.net.nodes[1]
+    }
+
+    /// Where the group runs, as `crm_resource --locate` tells (None: nowhere / unknown).
+    pub fn location(&self) -> Option<String> {
+        let (code, out, _) = self.a().exec(
+            &["crm_resource", "--locate", "--resource", PCMK_GROUP],
+            Duration::from_secs(10),
+        );
+        if code != 0 {
+            return None;
+        }
+        out.split("running on:")
+            .nth(1)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Whether `n` runs the whole group: the VIP on its interface and both members
+    /// started there according to the cluster.
+    pub fn holds(&self, n: &Node) -> bool {
+        n.has_ip(&self.vip) && self.location().as_deref() == Some(n.name.as_str()) && {
+            let (_, out, _) = n.exec(
+                &["crm_resource", "--locate", "--resource", "dummy"],
+                Duration::from_secs(10),
+            );
+            out.trim().ends_with(&n.name)
+        }
+    }
+
+    pub fn wait_resources_on(&self, n: &Node, limit: Duration) -> Duration {
+        let peer = if n.name == self.a().name {
+            self.b()
+        } else {
+            self.a()
+        };
+        within(limit, || self.holds(n) && !peer.has_ip(&self.vip))
+            .unwrap_or_else(|| panic!("group not on {} within {limit:?}:\n{}", n.name, self.logs()))
+    }
+
+    /// `crm_standby -G -q` for node `n` (on / off).
+    pub fn standby(&self, n: &Node) -> String {
+        let (_, out, _) = self.a().exec(
+            &["crm_standby", "-G", "-q", "-N", &n.name],
+            Duration::from_secs(10),
+        );
+        out.trim().to_string()
+    }
+
+    /// Set node `n`'s standby attribute (as an operator would).
+    pub fn set_standby(&self, n: &Node, on: bool) {
+        let (code, out, err) = self.a().exec(
+            &[
+                "crm_standby",
+                "-N",
+                &n.name,
+                "-v",
+                if on { "on" } else { "off" },
+            ],
+            Duration::from_secs(10),
+        );
+        assert_eq!(code, 0, "crm_standby: {out}{err}");
+    }
+
+    pub fn logs(&self) -> String {
+        let mut s = String::new();
+        for n in self.nodes() {
+            let log = std::fs::read_to_string(n.dir.join("log/pacemaker.log")).unwrap_or_default();
+            let tail: Vec<&str> = log
+                .lines()
+                .filter(|l| l.contains("notice") || l.contains("error") || l.contains("warning"))
+                .rev()
+                .take(20)
+                .collect();
+            s.push_str(&format!(
+                "--- {} pacemaker.log (last notices) ---\n",
+                n.name
+            ));
+            for l in tail.iter().rev() {
+                s.push_str(l);
+                s.push('\n');
+            }
+            let (_, mon, _) = n.exec(&["crm_mon", "-1"], Duration::from_secs(10));
+            s.push_str(&format!("--- crm_mon -1 on {} ---\n{mon}", n.name));
+        }
+        s
+    }
+}
+
+impl Drop for PacemakerCluster {
+    fn drop(&mut self) {
+        // pacemakerd stops its children on TERM; corosync after it. Bounded; NetPair's
+        // drop then kills whatever is left by PID.
+        for n in &self.net.nodes {
+            if let Some(pid) = n.pid() {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            }
+        }
+        for n in &self.net.nodes {
+            let gone = within(Duration::from_secs(8), || {
+                let (_, out, _) = n.exec(&["pidof", "pacemakerd"], Duration::from_secs(5));
+                out.trim().is_empty()
+            });
+            if gone.is_none() {
+                NetPair::destroy_node_processes(n);
+            }
+        }
+        for p in &mut self.procs {
+            p.stop();
+        }
+    }
+}
+
+/// Write the initial CIB offline (no daemon needed): cluster options, the group, the
+/// location preference and resource stickiness.
+fn seed_cib(cib: &Path, vip: &str, preferred: &str) {
+    let file = cib.display().to_string();
+    let t = Duration::from_secs(20);
+    let with_cib = |args: &[&str]| {
+        let (code, out, err) = run(
+            &[&["env", &format!("CIB_file={file}")][..], args].concat(),
+            t,
+        );
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        out
+    };
+    let empty = with_cib(&["cibadmin", "--empty"]);
+    std::fs::write(cib, empty).expect("cib.xml");
+    with_cib(&[
+        "crm_attribute",
+        "--type",
+        "crm_config",
+        "--name",
+        "stonith-enabled",
+        "--update",
+        "false",
+    ]);
+    with_cib(&[
+        "crm_attribute",
+        "--type",
+        "crm_config",
+        "--name",
+        "dc-deadtime",
+        "--update",
+        "2s",
+    ]);
+    with_cib(&[
+        "cibadmin",
+        "--create",
+        "-o",
+        "configuration",
+        "--xml-text",
+        "<rsc_defaults><meta_attributes id=\"rsc-options\"><nvpair id=\"rsc-options-resource-stickiness\" \
+         name=\"resource-stickiness\" value=\"100\"/></meta_attributes></rsc_defaults>",
+    ]);
+    with_cib(&[
+        "cibadmin",
+        "--create",
+        "-o",
+        "resources",
+        "--xml-text",
+        &format!(
+            "<group id=\"{PCMK_GROUP}\"><primitive id=\"vip\" class=\"ocf\" provider=\"heartbeat\" type=\"IPaddr2\">\
+             <instance_attributes id=\"vip-ia\"><nvpair id=\"vip-ip\" name=\"ip\" value=\"{vip}\"/>\
+             <nvpair id=\"vip-nic\" name=\"nic\" value=\"hb0\"/><nvpair id=\"vip-cidr\" name=\"cidr_netmask\" value=\"24\"/>\
+             </instance_attributes><operations><op id=\"vip-mon\" name=\"monitor\" interval=\"10s\"/></operations>\
+             </primitive><primitive id=\"dummy\" class=\"ocf\" provider=\"pacemaker\" type=\"Dummy\"/></group>"
+        ),
+    ]);
+    with_cib(&[
+        "cibadmin",
+        "--create",
+        "-o",
+        "constraints",
+        "--xml-text",
+        &format!(
+            "<rsc_location id=\"loc-pref\" rsc=\"{PCMK_GROUP}\" node=\"{preferred}\" score=\"50\"/>"
+        ),
+    ]);
+    let _ = run(&["chown", "hacluster:haclient", &file], t);
+    set_mode(cib, 0o600);
+}
