@@ -266,3 +266,174 @@ async fn pacemaker_failover_with_window_peer_and_dry_run_guards() {
     assert_eq!(pc.standby(pc.a()), "off");
     assert!(pc.holds(pc.a()));
 }
+
+// === The shipped alert.d scripts under real Perl mon ===
+
+fn script(name: &str) -> String {
+    crate::support::repo_root()
+        .join("alert.d")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[tokio::test]
+async fn classic_mon_with_shipped_ha_down_alert_fails_over_once() {
+    use crate::support::actions::cluster::ClassicMon;
+    assert!(
+        is_root(),
+        "cluster tests need root (namespaces, bind mounts)"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut opts = ClusterOptions::heartbeat();
+    opts.app_port = 18997;
+    let port = opts.app_port;
+    let hb = HeartbeatCluster::start(dir.path(), opts);
+    hb.wait_resources_on(hb.a(), Duration::from_secs(45));
+    hb.settle();
+    let mut app = start_app(hb.a(), port);
+
+    // Dry run, straight from the shell as mon would call it: nothing moves.
+    let (code, _, err) = hb.a().exec(
+        &[
+            "env",
+            "MONRS_FAILOVER_DRY_RUN=yes",
+            &format!("MON_STATEDIR={}", dir.path().display()),
+            "sh",
+            "-c",
+            &format!(
+                "echo 127.0.0.1 | {} -s tcp -g app -h 127.0.0.1 -t 1",
+                script("ha-down.alert")
+            ),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("dry-run: would run /usr/share/heartbeat/hb_standby all"),
+        "{err}"
+    );
+    assert!(hb.holds(hb.a()));
+
+    let mon = ClassicMon::start(
+        hb.a(),
+        dir.path(),
+        port,
+        "ha-down.alert",
+        &[("MONRS_FAILOVER_WINDOW", "600")],
+    );
+    std::thread::sleep(Duration::from_secs(3)); // mon sees the app up first
+    app.stop();
+    let killed = Instant::now();
+    hb.wait_resources_on(hb.b(), Duration::from_secs(30));
+    eprintln!(
+        "classic mon + ha-down.alert: app killed -> resources on b in {:?}",
+        killed.elapsed()
+    );
+    // mon keeps calling the alert on every failed check; the window holds them all.
+    let suppressed = within(Duration::from_secs(15), || {
+        mon.output().matches("suppressed").count() >= 2
+    });
+    assert!(suppressed.is_some(), "{}", mon.output());
+    assert_eq!(
+        hb.log_count(hb.a(), "hbnode-a wants to go standby [all]"),
+        1,
+        "{}",
+        mon.output()
+    );
+    assert_eq!(
+        mon.output()
+            .matches("running /usr/share/heartbeat/hb_standby all")
+            .count(),
+        1
+    );
+    assert!(mon.output().contains("standby done"), "{}", mon.output());
+
+    // The app comes back: the upalert does not fail back.
+    let _app = start_app(hb.a(), port);
+    let up = within(Duration::from_secs(15), || {
+        mon.output().contains("no failback")
+    });
+    assert!(up.is_some(), "{}", mon.output());
+    assert!(hb.holds(hb.b()));
+}
+
+#[tokio::test]
+async fn classic_mon_with_shipped_crm_standby_alert_fails_over_once() {
+    use crate::support::actions::cluster::{ClassicMon, PacemakerCluster};
+    assert!(
+        is_root(),
+        "cluster tests need root (namespaces, bind mounts)"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut opts = ClusterOptions::pacemaker();
+    opts.app_port = 18996;
+    let port = opts.app_port;
+    let pc = PacemakerCluster::start(dir.path(), opts);
+    pc.wait_resources_on(pc.a(), Duration::from_secs(45));
+    let mut app = start_app(pc.a(), port);
+
+    let (code, _, err) = pc.a().exec(
+        &[
+            "env",
+            "MONRS_FAILOVER_DRY_RUN=yes",
+            &format!("MON_STATEDIR={}", dir.path().display()),
+            "sh",
+            "-c",
+            &format!(
+                "echo 127.0.0.1 | {} -s tcp -g app -h 127.0.0.1 -t 1",
+                script("crm-standby.alert")
+            ),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("dry-run: would run crm_standby -v on on pcnode-a (peer pcnode-b"),
+        "{err}"
+    );
+    assert_eq!(pc.standby(pc.a()), "off");
+
+    let mon = ClassicMon::start(
+        pc.a(),
+        dir.path(),
+        port,
+        "crm-standby.alert",
+        &[
+            ("MONRS_FAILOVER_WINDOW", "600"),
+            ("MONRS_FAILOVER_RESOURCES", "g_test"),
+        ],
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    app.stop();
+    let killed = Instant::now();
+    pc.wait_resources_on(pc.b(), Duration::from_secs(30));
+    eprintln!(
+        "classic mon + crm-standby.alert: app killed -> g_test on b in {:?}",
+        killed.elapsed()
+    );
+    let suppressed = within(Duration::from_secs(15), || {
+        mon.output().matches("suppressed").count() >= 2
+    });
+    assert!(suppressed.is_some(), "{}", mon.output());
+    assert_eq!(
+        mon.output().matches("running crm_standby -v on").count(),
+        1,
+        "{}",
+        mon.output()
+    );
+    assert!(
+        mon.output()
+            .contains("resource g_test is running on: pcnode-b"),
+        "{}",
+        mon.output()
+    );
+    assert_eq!(pc.standby(pc.a()), "on");
+
+    let _app = start_app(pc.a(), port);
+    let up = within(Duration::from_secs(15), || {
+        mon.output().contains("no failback")
+    });
+    assert!(up.is_some(), "{}", mon.output());
+    assert!(pc.holds(pc.b()));
+}

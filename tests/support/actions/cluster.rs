@@ -92,6 +92,30 @@ impl Node {
         }
     }
 
+    /// Like `spawn`, with stdout and stderr appended to `log`.
+    pub fn spawn_logged(&self, argv: &[&str], name: &str, log: &Path) -> Proc {
+        let prefix = self.exec_prefix();
+        let file = || {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("log file")
+        };
+        let child = Command::new(&prefix[0])
+            .args(&prefix[1..])
+            .args(argv)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(file()))
+            .stderr(Stdio::from(file()))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name} in {}: {e}", self.name));
+        Proc {
+            child,
+            name: name.to_string(),
+        }
+    }
+
     /// Whether the node's interface holds `ip`.
     pub fn has_ip(&self, ip: &str) -> bool {
         let (_, out, _) = run(
@@ -748,4 +772,70 @@ fn seed_cib(cib: &Path, vip: &str, preferred: &str) {
     ]);
     let _ = run(&["chown", "hacluster:haclient", &file], t);
     set_mode(cib, 0o600);
+}
+
+/// Real Perl mon 1.3.6 running inside a node, watching the app's port every second and
+/// calling `alert` (looked up in the repository's alert.d first) from the 2nd failure on.
+pub struct ClassicMon {
+    pub dir: PathBuf,
+    /// mon's stdout and stderr, which alert scripts inherit.
+    pub log: PathBuf,
+    _proc: Proc,
+}
+
+impl ClassicMon {
+    pub fn start(
+        n: &Node,
+        root: &Path,
+        port: u16,
+        alert: &str,
+        env: &[(&str, &str)],
+    ) -> ClassicMon {
+        let dir = root.join(format!("mon-{}", n.name));
+        for d in ["state", "log"] {
+            std::fs::create_dir_all(dir.join(d)).expect("mon dir");
+        }
+        let alertdir = super::super::repo_root().join("alert.d");
+        let env_lines: String = env
+            .iter()
+            .map(|(k, v)| format!("        {k}={v}\n"))
+            .collect();
+        // A hostgroup line must be followed by a blank line (mon swallows the next line).
+        let cf = format!(
+            "alertdir = {}:/usr/lib/mon/alert.d\nmondir = /usr/lib/mon/mon.d\n\
+             statedir = {}\nlogdir = {}\nserverbind = 127.0.0.1\ntrapbind = 127.0.0.1\n\n\
+             hostgroup app 127.0.0.1\n\n\
+             watch app\n    service tcp\n        interval 1s\n        monitor tcp.monitor -p {port}\n\
+             {env_lines}        period wd {{Sun-Sat}}\n            alert {alert}\n            upalert {alert}\n\
+                         alertafter 2\n",
+            alertdir.display(),
+            dir.join("state").display(),
+            dir.join("log").display(),
+        );
+        let cfg = dir.join("mon.cf");
+        std::fs::write(&cfg, cf).expect("mon.cf");
+        let log = dir.join("mon.out");
+        let pidfile = dir.join("mon.pid").display().to_string();
+        let proc = n.spawn_logged(
+            &[
+                "/usr/sbin/mon",
+                "-c",
+                &cfg.display().to_string(),
+                "-P",
+                &pidfile,
+            ],
+            "mon",
+            &log,
+        );
+        ClassicMon {
+            dir,
+            log,
+            _proc: proc,
+        }
+    }
+
+    /// mon's (and its alerts') output so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
 }
