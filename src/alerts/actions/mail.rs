@@ -772,6 +772,52 @@ mod tests {
         assert!(perl_localtime(0).ends_with("1970"));
     }
 
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn transport_and_tls_defaults() {
+        // A smarthost means SMTP; loopback defaults to plain, others to STARTTLS on 587.
+        let s = Settings::from_env(&env(&[("MONRS_SMTP_HOST", "127.0.0.1")]), None).expect("valid");
+        let Transport::Smtp(smtp) = &s.transport else {
+            panic!("smtp expected");
+        };
+        assert_eq!((smtp.tls, smtp.port), (TlsMode::None, 25));
+        let s = Settings::from_env(&env(&[("MONRS_SMTP_HOST", "mail.example.org")]), None)
+            .expect("valid");
+        let Transport::Smtp(smtp) = &s.transport else {
+            panic!("smtp expected");
+        };
+        assert_eq!((smtp.tls, smtp.port), (TlsMode::StartTls, 587));
+        let s = Settings::from_env(
+            &env(&[("MONRS_SMTP_HOST", "mx"), ("MONRS_SMTP_TLS", "tls")]),
+            Some("ops@example.org"),
+        )
+        .expect("valid");
+        let Transport::Smtp(smtp) = &s.transport else {
+            panic!("smtp expected");
+        };
+        assert_eq!((smtp.tls, smtp.port), (TlsMode::Implicit, 465));
+        assert_eq!(smtp.from, "ops@example.org");
+        // No smarthost and a sendmail: the same path mail.alert takes.
+        let s = Settings::from_env(&env(&[("MONRS_SENDMAIL", "/bin/true")]), None).expect("valid");
+        assert_eq!(s.transport, Transport::Sendmail(PathBuf::from("/bin/true")));
+        assert_eq!(s.attempts, 3);
+        for bad in [
+            &[("MONRS_SMTP_TLS", "maybe"), ("MONRS_SMTP_HOST", "x")][..],
+            &[("MONRS_MAIL_TRANSPORT", "pigeon")][..],
+            &[("MONRS_SMTP_HOST", "x"), ("MONRS_SMTP_PORT", "smtp")][..],
+            &[("MONRS_SMTP_HOST", "x"), ("MONRS_SMTP_USER", "u")][..],
+            &[("MONRS_SMTP_TIMEOUT", "soon")][..],
+        ] {
+            assert!(Settings::from_env(&env(bad), None).is_err(), "{bad:?}");
+        }
+    }
+
     #[test]
     fn crlf_converts_bare_newlines_only() {
         assert_eq!(crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n".to_vec());

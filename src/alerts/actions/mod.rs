@@ -199,6 +199,100 @@ mod tests {
         assert!(select("file.alert", &[], None).is_none());
     }
 
+    fn call(kind: crate::alerts::AlertKind, env: &[(&str, &str)]) -> AlertCall {
+        AlertCall {
+            kind,
+            redistribute: false,
+            group: "g".into(),
+            service: "s".into(),
+            period: None,
+            name: "x".into(),
+            raw_args: String::new(),
+            args: Vec::new(),
+            hosts: v(&["h1"]),
+            time: 1_700_000_000,
+            stdin: bytes::Bytes::from_static(b"h1\n"),
+            summary: "h1".into(),
+            env: env
+                .iter()
+                .map(|(k, val)| (k.to_string(), val.to_string()))
+                .collect(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_delivery_is_abandoned_at_the_callers_deadline() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let statedir = dir.path().display().to_string();
+        // Every cluster command "hangs" for 30 s.
+        let a = select(
+            "monrs-hb-standby",
+            &v(&["--exec-prefix", "sh -c 'sleep 30' --"]),
+            None,
+        )
+        .expect("native");
+        let start = std::time::Instant::now();
+        let o = a
+            .deliver_within(
+                &call(
+                    crate::alerts::AlertKind::Failure,
+                    &[("MON_STATEDIR", &statedir)],
+                ),
+                Duration::from_millis(500),
+            )
+            .await;
+        assert!(!o.ok);
+        assert!(o.detail.contains("abandoned after 0.5s"), "{}", o.detail);
+        assert!(start.elapsed() < Duration::from_secs(3));
+    }
+
+    #[tokio::test]
+    async fn invalid_arguments_fail_every_delivery_with_the_reason() {
+        let a = select("monrs-ipvs", &v(&["-V", "nowhere"]), None).expect("native");
+        let o = a
+            .deliver(&call(crate::alerts::AlertKind::Failure, &[]))
+            .await;
+        assert!(!o.ok);
+        assert!(
+            o.detail.starts_with("monrs-ipvs: -V 'nowhere'"),
+            "{}",
+            o.detail
+        );
+    }
+
+    #[tokio::test]
+    async fn kinds_without_an_effect_report_so() {
+        let a = select("monrs-crm-standby", &[], None).expect("native");
+        let o = a.deliver(&call(crate::alerts::AlertKind::Ack, &[])).await;
+        assert!(
+            o.ok && o.detail == "ack alert: nothing to do",
+            "{}",
+            o.detail
+        );
+        let o = a.deliver(&call(crate::alerts::AlertKind::Up, &[])).await;
+        assert!(o.ok && o.detail.contains("no failback"), "{}", o.detail);
+        let h = select(
+            "monrs-haproxy",
+            &v(&["-b", "be", "-s", "/nonexistent"]),
+            None,
+        )
+        .expect("native");
+        let o = h
+            .deliver(&call(crate::alerts::AlertKind::Startup, &[]))
+            .await;
+        assert!(o.ok && o.detail.contains("pool unchanged"), "{}", o.detail);
+        let n = select(
+            "monrs-alertmanager",
+            &v(&["-u", "http://127.0.0.1:1"]),
+            None,
+        )
+        .expect("native");
+        let o = n
+            .deliver(&call(crate::alerts::AlertKind::Disable, &[]))
+            .await;
+        assert!(o.ok && o.detail.contains("nothing to post"), "{}", o.detail);
+    }
+
     #[test]
     fn own_names_are_always_native_and_report_bad_arguments() {
         for n in NATIVE_NAMES {
