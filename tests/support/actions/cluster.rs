@@ -440,16 +440,9 @@ impl HeartbeatCluster {
 
 impl Drop for HeartbeatCluster {
     fn drop(&mut self) {
-        // A clean stop first (bounded: heartbeat -k can hang after a dropped request),
-        // then NetPair's drop kills whatever is left by PID.
-        for n in &self.net.nodes {
-            if n.pid().is_some() {
-                let _ = n.exec(
-                    &["/usr/libexec/heartbeat/heartbeat", "-k"],
-                    Duration::from_secs(8),
-                );
-            }
-        }
+        // No clean `heartbeat -k`: it can hang after a dropped request, and all a node's
+        // state lives in its namespaces (tmpfs /run, bind-mounted temp dirs), so killing
+        // every process by PID (NetPair's drop) leaves nothing behind.
         for p in &mut self.procs {
             p.stop();
         }
@@ -679,25 +672,8 @@ impl PacemakerCluster {
 
 impl Drop for PacemakerCluster {
     fn drop(&mut self) {
-        // pacemakerd stops its children on TERM; corosync after it. Bounded; NetPair's
-        // drop then kills whatever is left by PID.
-        for n in &self.net.nodes {
-            if let Some(pid) = n.pid() {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGTERM,
-                );
-            }
-        }
-        for n in &self.net.nodes {
-            let gone = within(Duration::from_secs(8), || {
-                let (_, out, _) = n.exec(&["pidof", "pacemakerd"], Duration::from_secs(5));
-                out.trim().is_empty()
-            });
-            if gone.is_none() {
-                NetPair::destroy_node_processes(n);
-            }
-        }
+        // As for heartbeat: every piece of node state is in its namespaces, so NetPair's
+        // drop kills the daemons by PID instead of waiting for a clean shutdown.
         for p in &mut self.procs {
             p.stop();
         }
