@@ -72,6 +72,24 @@ async fn heartbeat_failover_with_window_peer_and_dry_run_guards() {
     std::thread::sleep(Duration::from_secs(2));
     assert!(hb.holds(hb.a()), "a dry run moved resources");
 
+    // 1b. A request that moves nothing (exit 1, or exit 0 but heartbeat dropped it) does
+    //     not use up the window: the next alert may try again.
+    for (fake, why) in [
+        ("/bin/false", "exit 1"),
+        ("/bin/true", "resources still here"),
+    ] {
+        let o = act(&["--hb-standby", fake, "--settle", "1s"])
+            .deliver(&failure_call("monrs-hb-standby", "127.0.0.1\n", &statedir))
+            .await;
+        assert!(!o.ok, "{}", o.detail);
+        assert!(
+            o.detail.contains(why) && o.detail.contains("window not used"),
+            "{}",
+            o.detail
+        );
+    }
+    assert!(hb.holds(hb.a()));
+
     // 2. The application dies; the monitor fails; the action moves everything to b.
     drop(_app);
     let killed = Instant::now();
@@ -314,6 +332,32 @@ async fn classic_mon_with_shipped_ha_down_alert_fails_over_once() {
         "{err}"
     );
     assert!(hb.holds(hb.a()));
+    // A request heartbeat ignores (here: a stand-in that does nothing) gives the window back.
+    let stamp = dir.path().join("given-back.stamp");
+    let (code, _, err) = hb.a().exec(
+        &[
+            "env",
+            "HB_STANDBY=/bin/true",
+            "MONRS_FAILOVER_SETTLE=1",
+            &format!("MONRS_FAILOVER_STAMP={}", stamp.display()),
+            "sh",
+            "-c",
+            &format!(
+                "echo 127.0.0.1 | {} -s tcp -g app -h 127.0.0.1 -t 1",
+                script("ha-down.alert")
+            ),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("still holds resources") && err.contains("window not used"),
+        "{err}"
+    );
+    assert!(
+        !stamp.exists(),
+        "the stamp of a request that moved nothing was kept"
+    );
 
     let mon = ClassicMon::start(
         hb.a(),

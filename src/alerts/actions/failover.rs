@@ -214,6 +214,7 @@ impl FailoverAction {
                 state.describe
             ));
         }
+        let previous = std::fs::read_to_string(&stamp).ok();
         if let Err(e) = write_stamp(&stamp, now, &shown) {
             // Without a stamp the window guard cannot hold; refusing is the safe side.
             return fail(format!("refused: cannot write {}: {e}", stamp.display()));
@@ -223,19 +224,30 @@ impl FailoverAction {
             call.group,
             call.service
         );
+        // The window is there to stop resources bouncing between nodes. A request that
+        // did not take effect moved nothing, so it gives the window back and the next
+        // failure alert may try again (heartbeat drops requests made "in flux").
+        let give_back = |why: String| {
+            restore_stamp(&stamp, previous.as_deref());
+            fail(format!("{why} (window not used: nothing moved)"))
+        };
         let out = match ctx.run(&request).await {
             Ok(o) => o,
-            Err(e) => return fail(format!("{shown}: {e}")),
+            Err(e) => return give_back(format!("{shown}: {e}")),
         };
         if !out.success() {
-            return fail(format!("{shown}: {}", out.describe(self.command_timeout)));
+            return give_back(format!("{shown}: {}", out.describe(self.command_timeout)));
         }
         let (moved, readback) = ctx.read_back().await;
         let detail = format!(
             "ran {shown}: {}; {peer}; read-back: {readback}",
             out.describe(self.command_timeout)
         );
-        Outcome { ok: moved, detail }
+        if moved {
+            Outcome { ok: true, detail }
+        } else {
+            give_back(detail)
+        }
     }
 
     fn stamp_path(&self, env: &[(String, String)], dry_run: bool) -> PathBuf {
@@ -282,6 +294,26 @@ pub(crate) fn write_stamp(path: &Path, now: i64, what: &str) -> std::io::Result<
     let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, format!("{now}\n{what}\n"))?;
     std::fs::rename(&tmp, path)
+}
+
+/// Put a stamp file back as it was before a request (`None`: there was none).
+fn restore_stamp(path: &Path, previous: Option<&str>) {
+    let result = match previous {
+        Some(text) => {
+            let now_line = text
+                .lines()
+                .next()
+                .and_then(|l| l.trim().parse::<i64>().ok());
+            match now_line {
+                Some(t) => write_stamp(path, t, text.lines().nth(1).unwrap_or("")),
+                None => std::fs::remove_file(path),
+            }
+        }
+        None => std::fs::remove_file(path),
+    };
+    if let Err(e) = result {
+        tracing::warn!("cannot restore {}: {e}", path.display());
+    }
 }
 
 /// What the node itself looks like before a request.
@@ -389,7 +421,7 @@ impl Ctx<'_> {
             Manager::Heartbeat => {
                 let rsc = self.query(&["cl_status", "rscstatus"]).await?;
                 Ok(LocalState {
-                    holds_resources: rsc != "none",
+                    holds_resources: hb_holds(&self.action.hb_arg, &rsc),
                     describe: format!("rscstatus {rsc}"),
                 })
             }
@@ -465,7 +497,7 @@ impl Ctx<'_> {
         loop {
             let (gone, text) = match self.action.manager {
                 Manager::Heartbeat => match self.query(&["cl_status", "rscstatus"]).await {
-                    Ok(r) => (r == "none", format!("rscstatus {r}")),
+                    Ok(r) => (!hb_holds(&self.action.hb_arg, &r), format!("rscstatus {r}")),
                     Err(e) => (false, e),
                 },
                 Manager::Pacemaker => self.pcmk_read_back().await,
@@ -493,6 +525,10 @@ impl Ctx<'_> {
         if let Some(n) = &self.action.node {
             standby_argv.extend(["-N", n.as_str()]);
         }
+        // A `reboot` standby lives in the status section: query the same place.
+        if let Some(l) = &self.action.lifetime {
+            standby_argv.extend(["--lifetime", l.as_str()]);
+        }
         let standby = match self.query(&standby_argv).await {
             Ok(v) => v,
             Err(e) => e,
@@ -519,6 +555,16 @@ impl Ctx<'_> {
             parts.push(text);
         }
         (gone && standby == "on", parts.join("; "))
+    }
+}
+
+/// Whether heartbeat's `rscstatus` answer means this node still holds what `hb_standby
+/// ARG` gives away (`all`/`failback`... `foreign` = the peer's own resources held here).
+pub(crate) fn hb_holds(arg: &str, rscstatus: &str) -> bool {
+    match arg {
+        "foreign" | "failback" => matches!(rscstatus, "all" | "foreign"),
+        "local" => matches!(rscstatus, "all" | "local"),
+        _ => rscstatus != "none",
     }
 }
 
@@ -668,11 +714,24 @@ mod tests {
     }
 
     #[test]
+    fn what_heartbeat_still_holds_depends_on_the_argument() {
+        assert!(hb_holds("all", "local") && !hb_holds("all", "none"));
+        assert!(hb_holds("foreign", "all") && !hb_holds("foreign", "local"));
+        assert!(hb_holds("local", "local") && !hb_holds("local", "foreign"));
+    }
+
+    #[test]
     fn stamps_round_trip() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("sub/x.stamp");
         assert_eq!(read_stamp(&p), None);
         write_stamp(&p, 1234, "hb_standby all").expect("write");
         assert_eq!(read_stamp(&p), Some(1234));
+        let before = std::fs::read_to_string(&p).expect("read");
+        write_stamp(&p, 5678, "hb_standby all").expect("write");
+        restore_stamp(&p, Some(&before));
+        assert_eq!(read_stamp(&p), Some(1234));
+        restore_stamp(&p, None);
+        assert!(!p.exists());
     }
 }
