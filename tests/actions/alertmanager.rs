@@ -114,8 +114,9 @@ async fn an_ha_pair_of_monitors_is_deduplicated_by_an_alertmanager_cluster() {
     assert!(oa.detail.contains("2/2"), "{}", oa.detail);
 
     let ev = wait_events(&sink, 1, Duration::from_secs(20));
-    // Give the second member time to (wrongly) notify too: peer timeout is 2 s.
-    std::thread::sleep(Duration::from_secs(5));
+    // Give the second member time to (wrongly) notify too: it waits one peer timeout
+    // (3 s) for the first member's notification log before sending its own.
+    std::thread::sleep(Duration::from_secs(6));
     let ev_after = sink.events();
     assert_eq!(
         firing(&ev_after, "db2"),

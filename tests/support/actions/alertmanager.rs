@@ -101,7 +101,7 @@ impl Alertmanager {
                         .arg(format!("--cluster.advertise-address=127.0.0.1:{cp}"))
                         .arg("--cluster.gossip-interval=50ms")
                         .arg("--cluster.pushpull-interval=1s")
-                        .arg("--cluster.peer-timeout=2s")
+                        .arg("--cluster.peer-timeout=3s")
                         .arg("--cluster.settle-timeout=5s");
                     for p in peers {
                         cmd.arg(format!("--cluster.peer=127.0.0.1:{p}"));
