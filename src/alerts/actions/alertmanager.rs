@@ -45,21 +45,16 @@ const DETAIL_CAP: usize = 8 * 1024;
 impl AlertmanagerAction {
     pub fn parse(args: &[String]) -> Result<AlertmanagerAction, String> {
         let p = parse_opts(SPECS, args)?;
-        let mut urls: Vec<String> = p
-            .all("url")
-            .iter()
-            .chain(
-                p.positional
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>()
-                    .iter(),
-            )
-            .flat_map(|u| u.split(','))
-            .map(|u| u.trim().trim_end_matches('/').to_string())
-            .filter(|u| !u.is_empty())
-            .collect();
-        urls.dedup();
+        // URLs from -u and from bare words, each possibly a comma-separated list.
+        let mut words = p.all("url");
+        words.extend(p.positional.iter().map(String::as_str));
+        let mut urls: Vec<String> = Vec::new();
+        for u in words.iter().flat_map(|w| w.split(',')) {
+            let u = u.trim().trim_end_matches('/');
+            if !u.is_empty() && !urls.iter().any(|x| x == u) {
+                urls.push(u.to_string());
+            }
+        }
         for u in &urls {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
                 return Err(format!("Alertmanager URL '{u}' is not http:// or https://"));

@@ -54,7 +54,7 @@ impl PoolAction {
             keep,
             dry_run,
         };
-        self.apply(&plan, &call.hosts, &call.env).await
+        self.apply(&plan, &call.env).await
     }
 
     pub(crate) async fn reconcile(&self, st: &PoolState<'_>) -> Outcome {
@@ -72,12 +72,12 @@ impl PoolAction {
                 .collect(),
             dry_run: false,
         };
-        self.apply(&plan, st.hosts, st.env).await
+        self.apply(&plan, st.env).await
     }
 
-    async fn apply(&self, plan: &Plan, hosts: &[String], env: &[(String, String)]) -> Outcome {
+    async fn apply(&self, plan: &Plan, env: &[(String, String)]) -> Outcome {
         match self {
-            PoolAction::Lvs(p) => p.apply(plan, hosts, env).await,
+            PoolAction::Lvs(p) => p.apply(plan, env).await,
             PoolAction::Haproxy(p) => p.apply(plan, env).await,
         }
     }

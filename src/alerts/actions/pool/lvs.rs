@@ -132,12 +132,7 @@ impl LvsPool {
         }
     }
 
-    pub(crate) async fn apply(
-        &self,
-        plan: &Plan,
-        _hosts: &[String],
-        env: &[(String, String)],
-    ) -> Outcome {
+    pub(crate) async fn apply(&self, plan: &Plan, env: &[(String, String)]) -> Outcome {
         let (remove, keep): (Vec<String>, Vec<String>) = match &self.realserver {
             Some(rs) if plan.remove.is_empty() => (Vec::new(), vec![rs.clone()]),
             Some(rs) => (vec![rs.clone()], Vec::new()),
