@@ -750,8 +750,10 @@ fn seed_cib(cib: &Path, vip: &str, preferred: &str) {
     set_mode(cib, 0o600);
 }
 
-/// Real Perl mon 1.3.6 running inside a node, watching the app's port every second and
-/// calling `alert` (looked up in the repository's alert.d first) from the 2nd failure on.
+/// A mon running inside a node, watching the app's port every second and calling `alert`
+/// (looked up in the repository's alert.d first, then Debian's) from the 2nd failure on:
+/// real Perl mon 1.3.6 (`start`), or any drop-in such as the monrs binary
+/// (`start_program`, phase 2 of the failover tests).
 pub struct ClassicMon {
     pub dir: PathBuf,
     /// mon's stdout and stderr, which alert scripts inherit.
@@ -761,6 +763,18 @@ pub struct ClassicMon {
 
 impl ClassicMon {
     pub fn start(
+        n: &Node,
+        root: &Path,
+        port: u16,
+        alert: &str,
+        env: &[(&str, &str)],
+    ) -> ClassicMon {
+        Self::start_program("/usr/sbin/mon", n, root, port, alert, env)
+    }
+
+    /// Like `start`, with another mon-compatible daemon (run as `PROGRAM -c CFG -P PIDFILE`).
+    pub fn start_program(
+        program: &str,
         n: &Node,
         root: &Path,
         port: u16,
@@ -793,14 +807,8 @@ impl ClassicMon {
         let log = dir.join("mon.out");
         let pidfile = dir.join("mon.pid").display().to_string();
         let proc = n.spawn_logged(
-            &[
-                "/usr/sbin/mon",
-                "-c",
-                &cfg.display().to_string(),
-                "-P",
-                &pidfile,
-            ],
-            "mon",
+            &[program, "-c", &cfg.display().to_string(), "-P", &pidfile],
+            program,
             &log,
         );
         ClassicMon {

@@ -2,7 +2,8 @@
 //! with "Can't initialize ipvs: Protocol not available"), so the only honest test of an
 //! ipvsadm-calling action is its exact argv: a PATH shim named `ipvsadm` appends each
 //! argv to a log and answers as the kernel would for rules the test sets (exit status and
-//! stderr, e.g. "Destination already exists").
+//! stderr, e.g. "Destination already exists"; the texts are those in /usr/sbin/ipvsadm's
+//! error table, checked with `strings`).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
