@@ -18,7 +18,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::cli::DaemonArgs;
-use crate::config::paths::Paths;
+use crate::config::paths::{self, Overrides, Paths};
 use crate::config::{self, Config, Globals, LoadOptions};
 use crate::engine::{
     self, EngineHandle, EngineOptions, Loader, MonState, OpstatusRecord, SHUTDOWN_GRACE, Setup,
@@ -45,29 +45,32 @@ impl Control {
 
 /// Run the daemon with mon's options until it is told to stop.
 pub fn run(args: DaemonArgs) -> ExitCode {
-    let cf = config_path(&args);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let cf = paths::config_file(args.configfile.as_deref(), args.cfbasedir.as_deref(), &cwd);
     if !cf.is_file() {
         eprintln!("config file {} does not exist", cf.display());
         return ExitCode::from(255);
     }
+    if let Some(b) = args.basedir.as_deref()
+        && paths::perl_true(Some(b))
+        && !Path::new(b).is_dir()
+    {
+        eprintln!("basedir {b} does not exist");
+        return ExitCode::from(255);
+    }
     let load_opts = LoadOptions {
         m4: args.m4.clone(),
+        ..LoadOptions::default()
     };
     let loaded = match config::load(&cf, &load_opts) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("{e}");
+            eprint!("{}", e.render());
             return ExitCode::from(255);
         }
     };
     for w in &loaded.warnings {
-        eprintln!(
-            "{}:{}:{}: warning: {}",
-            w.path.display(),
-            w.line,
-            w.col,
-            w.message
-        );
+        eprintln!("{}", w.render());
     }
     let setup = match setup_from(loaded.config, &args, true) {
         Ok(s) => s,
@@ -152,7 +155,7 @@ async fn serve(setup: Setup, args: DaemonArgs, cf: PathBuf, load_opts: LoadOptio
     let loader: Loader = {
         let args = args.clone();
         Arc::new(move || {
-            let loaded = config::load(&cf, &load_opts).map_err(|e| e.to_string())?;
+            let loaded = config::load(&cf, &load_opts).map_err(|e| e.render())?;
             setup_from(loaded.config, &args, false)
         })
     };
@@ -209,30 +212,17 @@ async fn serve(setup: Setup, args: DaemonArgs, cf: PathBuf, load_opts: LoadOptio
     code
 }
 
-/// The config file: `-c` (relative to the cwd), else `CFBASEDIR/mon.cf`.
-fn config_path(args: &DaemonArgs) -> PathBuf {
-    match &args.configfile {
-        Some(c) => PathBuf::from(c),
-        None => Path::new(args.cfbasedir.as_deref().unwrap_or("/etc/mon")).join("mon.cf"),
-    }
-}
-
 /// Everything derived from a loaded config and the command line. At startup the command
 /// line wins over mon.cf; on a reset mon.cf wins for every key it sets (mon applies the
 /// file on top of the running values).
 fn setup_from(config: Config, args: &DaemonArgs, first: bool) -> Result<Setup, String> {
+    let mut ov = Overrides::from_args(args)?;
+    if !first {
+        ov = reset_overrides(ov, &config.globals);
+    }
     let mut globals = config.globals.clone();
-    let ov = Ov::from_args(args, &globals, first)?;
-    if let Some(k) = ov.maxkeep {
-        globals.histlength = k;
-    }
-    if let Some(m) = ov.maxprocs {
-        globals.maxprocs = m;
-    }
-    if let Some(r) = ov.randstart {
-        globals.randstart = Some(r);
-    }
-    let paths = resolve_paths(&globals, &ov);
+    ov.apply(&mut globals);
+    let paths = Paths::resolve(&globals, &ov);
     let historic = paths.historicfile.as_deref().and_then(|p| {
         let now = i64::try_from(
             std::time::SystemTime::now()
@@ -256,144 +246,42 @@ fn setup_from(config: Config, args: &DaemonArgs, first: bool) -> Result<Setup, S
     })
 }
 
-/// The command-line overrides in force (see `setup_from`).
-#[derive(Debug, Default)]
-struct Ov {
-    alertdir: Option<String>,
-    basedir: Option<String>,
-    cfbasedir: Option<String>,
-    statedir: Option<String>,
-    logdir: Option<String>,
-    authfile: Option<String>,
-    mondir: Option<String>,
-    pidfile: Option<String>,
-    maxkeep: Option<usize>,
-    maxprocs: Option<u32>,
-    randstart: Option<std::time::Duration>,
-}
-
-impl Ov {
-    fn from_args(a: &DaemonArgs, g: &Globals, first: bool) -> Result<Ov, String> {
-        // On a reset, a key set in mon.cf beats the flag.
-        let keep = |flag: &Option<String>, cf: &Option<String>| {
-            flag.clone()
-                .filter(|v| !v.is_empty() && v != "0")
-                .filter(|_| first || cf.is_none())
-        };
-        let randstart = match a.randstart.as_deref() {
-            Some(r) if !r.is_empty() && r != "0" => {
-                Some(config::timeval::parse(r).ok_or_else(|| "bad randstart value".to_string())?)
-            }
-            _ => None,
-        };
-        Ok(Ov {
-            alertdir: keep(&a.alertdir, &g.alertdir),
-            basedir: keep(&a.basedir, &g.basedir),
-            cfbasedir: a.cfbasedir.clone(),
-            statedir: keep(&a.statedir, &g.statedir),
-            logdir: keep(&a.logdir, &g.logdir),
-            authfile: keep(&a.authfile, &g.authfile),
-            mondir: keep(&a.scriptdir, &g.mondir),
-            // `-P ''` means "no pid file".
-            pidfile: a.pidfile.clone().filter(|_| first || g.pidfile.is_none()),
-            maxkeep: a
-                .maxkeep
-                .filter(|k| *k > 0 && (first || g.histlength == 100)),
-            maxprocs: a.maxprocs.filter(|m| *m > 0 && (first || g.maxprocs == 0)),
-            randstart: randstart.filter(|_| first || g.randstart.is_none()),
-        })
+/// On a reset mon applies mon.cf on top of the running values: a key the file sets wins
+/// over the command-line flag from then on (daemon-cli-and-files.md §1).
+fn reset_overrides(mut ov: Overrides, g: &Globals) -> Overrides {
+    let set = |v: &Option<String>| paths::perl_true(v.as_deref());
+    if set(&g.alertdir) {
+        ov.alertdir = None;
     }
-}
-
-/// mon's path rules (config.md §8.1, daemon-cli-and-files.md §1).
-fn resolve_paths(g: &Globals, ov: &Ov) -> Paths {
-    let pick = |cli: &Option<String>, cf: &Option<String>, dflt: &str| {
-        cli.clone()
-            .or_else(|| cf.clone().filter(|v| !v.is_empty()))
-            .unwrap_or_else(|| dflt.to_string())
-    };
-    let basedir = pick(&ov.basedir, &g.basedir, "/usr/lib/mon");
-    let cfbasedir = g
-        .cfbasedir
-        .clone()
-        .or_else(|| ov.cfbasedir.clone())
-        .unwrap_or_else(|| "/etc/mon".to_string());
-    let under = |base: &str, p: &str| {
-        let p = Path::new(p);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            Path::new(base).join(p)
-        }
-    };
-    let first_dir = |cands: &[&str], dflt: &str| {
-        cands
-            .iter()
-            .find(|d| Path::new(d).is_dir())
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| dflt.to_string())
-    };
-    let statedir = under(
-        &basedir,
-        &ov.statedir
-            .clone()
-            .or_else(|| g.statedir.clone())
-            .unwrap_or_else(|| first_dir(&["/var/state/mon", "/var/lib/mon"], "state.d")),
-    );
-    let logdir = under(
-        &basedir,
-        &ov.logdir
-            .clone()
-            .or_else(|| g.logdir.clone())
-            .unwrap_or_else(|| first_dir(&["/var/log/mon"], "log.d")),
-    );
-    let list = |s: String| -> Vec<PathBuf> {
-        s.split(':')
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-            .map(|d| under(&basedir, d.trim_end_matches('/')))
-            .collect()
-    };
-    let mondir = list(pick(
-        &ov.mondir,
-        &g.mondir,
-        "/usr/local/lib/mon/mon.d:mon.d",
-    ));
-    let alertdir = list(pick(
-        &ov.alertdir,
-        &g.alertdir,
-        "/usr/local/lib/mon/alert.d:alert.d",
-    ));
-    let logs = logdir.display().to_string();
-    let pidfile = match ov.pidfile.clone().or_else(|| g.pidfile.clone()) {
-        Some(p) if p.is_empty() => None,
-        Some(p) => Some(PathBuf::from(p)),
-        None => Some(PathBuf::from(if Path::new("/run/mon").is_dir() {
-            "/run/mon/mon.pid"
-        } else if Path::new("/run").is_dir() {
-            "/run/mon.pid"
-        } else {
-            "/etc/mon.pid"
-        })),
-    };
-    Paths {
-        authfile: under(&cfbasedir, &pick(&ov.authfile, &g.authfile, "auth.cf")),
-        userfile: under(&cfbasedir, g.userfile.as_deref().unwrap_or("monusers.cf")),
-        dtlogfile: under(&logs, g.dtlogfile.as_deref().unwrap_or("downtime.log")),
-        historicfile: g
-            .historicfile
-            .as_deref()
-            .filter(|h| !h.is_empty())
-            .map(|h| under(&logs, h)),
-        monerrfile: PathBuf::from(g.monerrfile.as_deref().unwrap_or("/dev/null")),
-        basedir: PathBuf::from(basedir.clone()),
-        cfbasedir: PathBuf::from(cfbasedir.clone()),
-        statedir,
-        logdir,
-        mondir,
-        alertdir,
-        pidfile,
+    if set(&g.authfile) {
+        ov.authfile = None;
     }
+    if set(&g.basedir) {
+        ov.basedir = None;
+    }
+    if set(&g.statedir) {
+        ov.statedir = None;
+    }
+    if set(&g.logdir) {
+        ov.logdir = None;
+    }
+    if set(&g.mondir) {
+        ov.mondir = None;
+    }
+    if g.pidfile.is_some() {
+        ov.pidfile = None;
+    }
+    let dflt = Globals::default();
+    if g.histlength != dflt.histlength {
+        ov.maxkeep = None;
+    }
+    if g.maxprocs != dflt.maxprocs {
+        ov.maxprocs = None;
+    }
+    if g.randstart.is_some() {
+        ov.randstart = None;
+    }
+    ov
 }
 
 /// Read mon's `STATEDIR/disabled` and/or `STATEDIR/opstatus` (`-l disabled|opstatus|all`).
@@ -521,30 +409,5 @@ mod tests {
                 ("wd {Sun-Sat}:alert_sent".to_string(), "1".to_string()),
             ]
         );
-    }
-
-    #[test]
-    fn paths_follow_mon_rules() {
-        let g = Globals {
-            basedir: Some("/b".into()),
-            statedir: Some("st".into()),
-            mondir: Some("/m1/:m2".into()),
-            historicfile: Some("hist".into()),
-            logdir: Some("/logs".into()),
-            ..Globals::default()
-        };
-        let ov = Ov {
-            alertdir: Some("/a".into()),
-            pidfile: Some(String::new()),
-            ..Ov::default()
-        };
-        let p = resolve_paths(&g, &ov);
-        assert_eq!(p.statedir, PathBuf::from("/b/st"));
-        assert_eq!(p.mondir, vec![PathBuf::from("/m1"), PathBuf::from("/b/m2")]);
-        assert_eq!(p.alertdir, vec![PathBuf::from("/a")]);
-        assert_eq!(p.historicfile, Some(PathBuf::from("/logs/hist")));
-        assert_eq!(p.dtlogfile, PathBuf::from("/logs/downtime.log"));
-        assert_eq!(p.pidfile, None);
-        assert_eq!(p.authfile, PathBuf::from("/etc/mon/auth.cf"));
     }
 }

@@ -41,7 +41,40 @@ pub mod trap;
 
 /// The whole program behind the thin binary (argument parsing and dispatch).
 pub fn main() -> std::process::ExitCode {
-    // Written with the command line (issue 2); subcommands dispatch to
-    // monitors::cli::main, client::main, trap::send_main, daemon::run.
-    std::process::ExitCode::from(1)
+    use std::io::Write as _;
+    use std::process::ExitCode;
+
+    // Before any TLS client is built (reqwest, mysql_async, lettre need a provider). An
+    // error only means a provider is already installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    match cli::parse(std::env::args_os().skip(1).collect()) {
+        cli::Invocation::Version => {
+            print!("{}", cli::version_text());
+            ExitCode::SUCCESS
+        }
+        cli::Invocation::Help => {
+            print!("{}", cli::usage_text());
+            ExitCode::SUCCESS
+        }
+        cli::Invocation::BadOptions(errors) => {
+            // mon: Getopt::Long's messages on stderr, the usage on stdout, exit status 0.
+            let mut err = std::io::stderr().lock();
+            for e in errors {
+                let _ = writeln!(err, "{e}");
+            }
+            print!("{}", cli::usage_text());
+            ExitCode::SUCCESS
+        }
+        cli::Invocation::Invalid(message) => {
+            eprintln!("{message}");
+            ExitCode::from(1)
+        }
+        cli::Invocation::Daemon(args) if args.check => config::check::run_check(&args),
+        cli::Invocation::Daemon(args) if args.dump_config => config::check::run_dump(&args),
+        cli::Invocation::Daemon(args) => daemon::run(*args),
+        cli::Invocation::Check(args) => monitors::cli::main(args),
+        cli::Invocation::Cmd(args) => client::main(args),
+        cli::Invocation::Trap(args) => trap::send_main(args),
+    }
 }

@@ -334,18 +334,14 @@ pub enum AckError {
 }
 
 /// `ack G S COMMENT`: acknowledge a failing service and run the period `ackalert`s.
-/// `comment` is already reduced to what mon keeps (its first shell word, unescaped).
-pub fn ack(
-    ctx: &Ctx<'_>,
-    st: &mut ServiceState,
-    user: &str,
-    comment: &str,
-) -> Result<Effects, AckError> {
+/// `comment` is stored as given (mon's is `USER: COMMENT`, the first shell word of the
+/// request, unescaped).
+pub fn ack(ctx: &Ctx<'_>, st: &mut ServiceState, comment: &str) -> Result<Effects, AckError> {
     if matches!(st.op_status, OpStatus::OK | OpStatus::UNTESTED) {
         return Err(AckError::NotFailing);
     }
     st.ack = ctx.now;
-    st.ack_comment = format!("{user}: {comment}");
+    st.ack_comment = comment.to_string();
     let mut fx = Effects::default();
     let out = Bytes::from(st.ack_comment.clone());
     do_alert(ctx, st, &mut fx, AlertKind::Ack, &out, None, 0);

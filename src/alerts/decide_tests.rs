@@ -138,7 +138,8 @@ impl H {
     }
 
     fn ack(&mut self, t: i64, user: &str, comment: &str) -> Result<Effects, AckError> {
-        let fx = self.with(t, |c, st| ack(c, st, user, comment))?;
+        let full = format!("{user}: {comment}");
+        let fx = self.with(t, |c, st| ack(c, st, &full))?;
         Ok(self.absorb(t, fx))
     }
 
@@ -523,11 +524,11 @@ fn scenario_c_ack() -> Result<(), AckError> {
 fn scenario_c_ack_refused_when_not_failing() {
     let mut h = H::new(scenario_c_service());
     assert_eq!(
-        h.with(1, |c, st| ack(c, st, "", "x")).err(),
+        h.with(1, |c, st| ack(c, st, ": x")).err(),
         Some(AckError::NotFailing)
     );
     h.result(2, 0, "ok\n");
-    assert!(h.with(3, |c, st| ack(c, st, "", "x")).is_err());
+    assert!(h.with(3, |c, st| ack(c, st, ": x")).is_err());
 }
 
 #[test]

@@ -313,6 +313,43 @@ pub struct AlertLine {
     pub line: u32,
 }
 
+impl AlertLine {
+    /// The name mon's startup lookup table uses for this line:
+    /// `s/^(\S+=\S+ )*(\S+).*$/$2/` (leading `k=v ` words skipped). It differs from
+    /// `name` for `exit = N NAME` written with blanks (the table gets `exit`, the call
+    /// looks up `=`), which is why such alerts never run in mon.
+    pub fn table_name(&self) -> String {
+        let s = self.raw.as_str();
+        let is_space = crate::config::words::is_perl_space;
+        // Starts of the `\S+=\S+ ` groups, taken greedily.
+        let mut starts = vec![0];
+        let mut pos = 0;
+        loop {
+            let rest = &s[pos..];
+            let end = rest.find(is_space).unwrap_or(rest.len());
+            let word = &rest[..end];
+            let kv = word
+                .char_indices()
+                .any(|(i, c)| c == '=' && i > 0 && i + 1 < word.len());
+            if kv && rest[end..].starts_with(' ') {
+                pos += end + 1;
+                starts.push(pos);
+            } else {
+                break;
+            }
+        }
+        // Backtrack until `(\S+)` can match where the groups end.
+        for &p in starts.iter().rev() {
+            let rest = &s[p..];
+            if rest.starts_with(|c: char| !is_space(c)) {
+                let end = rest.find(is_space).unwrap_or(rest.len());
+                return rest[..end].to_string();
+            }
+        }
+        s.to_string()
+    }
+}
+
 /// `alertevery` comparison mode.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
 pub enum EveryMode {

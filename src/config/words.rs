@@ -13,8 +13,10 @@ pub fn is_perl_space(c: char) -> bool {
 ///
 /// Rules: runs of whitespace separate words; `"..."` keeps blanks and turns `\x` into `x`;
 /// `'...'` keeps blanks and backslashes verbatim; outside quotes `\x` is `x`; adjacent
-/// quoted and unquoted pieces join; `""` is an empty word. Leading whitespace yields no
-/// empty first word, as with `quotewords`.
+/// quoted and unquoted pieces join; `""` is an empty word. Perl also yields an empty first
+/// word for leading whitespace and an undef last word for trailing whitespace; mon never
+/// passes such strings (its monitor and alert argument strings come from trimmed lines), so
+/// both are dropped here.
 pub fn quotewords(s: &str) -> Option<Vec<String>> {
     let mut words = Vec::new();
     let mut cur = String::new();
@@ -55,12 +57,23 @@ pub fn quotewords(s: &str) -> Option<Vec<String>> {
             '\'' => {
                 in_word = true;
                 let mut closed = false;
-                for q in chars.by_ref() {
-                    if q == '\'' {
-                        closed = true;
-                        break;
+                // Perl keeps backslashes inside single quotes, but a backslash still
+                // protects the next character from ending the quote (`'a\'b'` is `a\'b`).
+                while let Some(q) = chars.next() {
+                    match q {
+                        '\'' => {
+                            closed = true;
+                            break;
+                        }
+                        '\\' => {
+                            cur.push('\\');
+                            match chars.next() {
+                                Some(e) => cur.push(e),
+                                None => return None,
+                            }
+                        }
+                        other => cur.push(other),
                     }
-                    cur.push(q);
                 }
                 if !closed {
                     return None;
@@ -109,6 +122,8 @@ mod tests {
                 Some(&["-x", "quoted arg", "single q"]),
             ),
             (r"'a\.b'", Some(&[r"a\.b"])),
+            (r"'a\'b'", Some(&[r"a\'b"])),
+            (r"'x\\y'", Some(&[r"x\\y"])),
             (r"a\.b", Some(&["a.b"])),
             (r"b\ c", Some(&["b c"])),
             (r#"a"b c"d"#, Some(&["ab cd"])),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::alerts::AlertKind;
 use crate::config::paths::Paths;
@@ -33,6 +33,9 @@ pub enum EngineError {
     UnknownPeriod,
     #[error("service is in a non-failure state")]
     NotFailing,
+    /// A value that does not fit (`set G S _op_status fail`).
+    #[error("{0}")]
+    Invalid(String),
     /// The new configuration could not be loaded; the old one stays in force.
     #[error("{0}")]
     Config(String),
@@ -62,9 +65,8 @@ pub struct TrapResult {
     pub service: String,
     /// The trap's `sta` as received (Perl truth decides failure: "" and "0" are success).
     pub sta: String,
-    /// `sum` and `dtl`: the result's output is `sum + "\n" + dtl`, as mon builds it.
-    pub summary: Bytes,
-    pub detail: Bytes,
+    /// The result's output: `sum + "\n" + dtl`, as mon builds it.
+    pub output: Bytes,
     /// `group:service` the trap was meant for, when it was caught by `default/default`.
     pub intended: Option<String>,
 }
@@ -275,7 +277,6 @@ pub(crate) enum Op {
     Ack {
         group: String,
         service: String,
-        user: String,
         comment: String,
         reply: oneshot::Sender<Result<(), EngineError>>,
     },
@@ -297,13 +298,7 @@ pub(crate) enum Op {
         service: String,
         var: String,
         value: String,
-        reply: oneshot::Sender<Result<String, EngineError>>,
-    },
-    GetVar {
-        group: String,
-        service: String,
-        var: String,
-        reply: oneshot::Sender<Result<String, EngineError>>,
+        reply: oneshot::Sender<Result<(), EngineError>>,
     },
     SetOpStatus(
         String,
@@ -324,9 +319,15 @@ pub(crate) enum Op {
 #[derive(Clone)]
 pub struct EngineHandle {
     pub(crate) tx: mpsc::UnboundedSender<Op>,
+    pub(crate) config: watch::Receiver<Arc<Config>>,
 }
 
 impl EngineHandle {
+    /// The configuration in force now (updated by every successful reload).
+    pub fn config(&self) -> Arc<Config> {
+        self.config.borrow().clone()
+    }
+
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Op) -> Result<T, EngineError> {
         let (tx, rx) = oneshot::channel();
         self.tx.send(make(tx)).map_err(|_| EngineError::Gone)?;
@@ -351,25 +352,14 @@ impl EngineHandle {
         self.ask(|r| Op::Enable(target, r)).await?
     }
 
-    /// `ack G S COMMENT`: `comment` is what mon keeps (the first shell word, unescaped);
-    /// the stored comment is `USER: COMMENT`.
-    pub async fn ack(
-        &self,
-        group: &str,
-        service: &str,
-        user: &str,
-        comment: &str,
-    ) -> Result<(), EngineError> {
-        let (group, service, user, comment) = (
-            group.to_string(),
-            service.to_string(),
-            user.to_string(),
-            comment.to_string(),
-        );
+    /// `ack G S COMMENT`: `comment` is stored as given; mon's is `USER: COMMENT`, where
+    /// COMMENT is the first shell word of the request, unescaped.
+    pub async fn ack(&self, group: &str, service: &str, comment: &str) -> Result<(), EngineError> {
+        let (group, service, comment) =
+            (group.to_string(), service.to_string(), comment.to_string());
         self.ask(|reply| Op::Ack {
             group,
             service,
-            user,
             comment,
             reply,
         })
@@ -439,14 +429,14 @@ impl EngineHandle {
         self.ask(Op::Start).await
     }
 
-    /// `set G S VAR VALUE`: returns the value as stored (for mon's echo line).
+    /// `set G S VAR VALUE` (`server::vars::apply_set`'s names and rules).
     pub async fn set_var(
         &self,
         group: &str,
         service: &str,
         var: &str,
         value: &str,
-    ) -> Result<String, EngineError> {
+    ) -> Result<(), EngineError> {
         let (group, service, var, value) = (
             group.to_string(),
             service.to_string(),
@@ -458,23 +448,6 @@ impl EngineHandle {
             service,
             var,
             value,
-            reply,
-        })
-        .await?
-    }
-
-    /// `get G S VAR`: the value, unescaped ("" when unknown).
-    pub async fn get_var(
-        &self,
-        group: &str,
-        service: &str,
-        var: &str,
-    ) -> Result<String, EngineError> {
-        let (group, service, var) = (group.to_string(), service.to_string(), var.to_string());
-        self.ask(|reply| Op::GetVar {
-            group,
-            service,
-            var,
             reply,
         })
         .await?

@@ -4,17 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use tokio::time::Instant;
 
 use super::api::{Changes, EngineError, MonState, Op, Pids, Target, TrapResult};
-use super::core::{Core, trap_output};
+use super::core::Core;
 use crate::alerts::AlertKind;
 use crate::alerts::decide::{self, AckError, ResultIn, perl_num};
-use crate::config::DepBehavior;
 use crate::logging::{self, Prio};
 use crate::schedule::TimerKind;
-use crate::state::OpStatus;
 
 impl Core {
     pub(crate) fn on_op(&mut self, op: Op) {
@@ -31,11 +28,10 @@ impl Core {
             Op::Ack {
                 group,
                 service,
-                user,
                 comment,
                 reply,
             } => {
-                let _ = reply.send(self.ack(&group, &service, &user, &comment));
+                let _ = reply.send(self.ack(&group, &service, &comment));
             }
             Op::TestMonitor(g, s, r) => {
                 let _ = r.send(self.test_monitor(&g, &s));
@@ -78,16 +74,7 @@ impl Core {
             } => {
                 let r = self
                     .lookup(&group, &service)
-                    .map(|i| self.set_var(i, &var, &value));
-                let _ = reply.send(r);
-            }
-            Op::GetVar {
-                group,
-                service,
-                var,
-                reply,
-            } => {
-                let r = self.lookup(&group, &service).map(|i| self.get_var(i, &var));
+                    .and_then(|i| self.set_var(i, &var, &value).map_err(EngineError::Invalid));
                 let _ = reply.send(r);
             }
             Op::SetOpStatus(g, s, status, r) => {
@@ -241,10 +228,10 @@ impl Core {
         Ok(c)
     }
 
-    fn ack(&mut self, g: &str, s: &str, user: &str, comment: &str) -> Result<(), EngineError> {
+    fn ack(&mut self, g: &str, s: &str, comment: &str) -> Result<(), EngineError> {
         let i = self.lookup(g, s)?;
         let fx = self
-            .decide(i, None, |ctx, st| decide::ack(ctx, st, user, comment))
+            .decide(i, None, |ctx, st| decide::ack(ctx, st, comment))
             .map_err(|e| match e {
                 AckError::NotFailing => EngineError::NotFailing,
             })?;
@@ -403,7 +390,7 @@ impl Core {
         if let Some(d) = svc_cfg.trapduration {
             self.rearm(i, TimerKind::TrapDuration, Some(now + d));
         }
-        let r = ResultIn::trap(&t.sta, trap_output(&t.summary, &t.detail));
+        let r = ResultIn::trap(&t.sta, t.output.clone());
         let fx = self.process(i, &r, t.intended.as_deref());
         self.apply(i, fx);
         Ok(())
@@ -460,7 +447,9 @@ impl Core {
                         }
                     }
                     None => {
-                        self.set_var(i, &format!("_{name}"), &value);
+                        // mon copies each field as it is; values that do not parse are
+                        // left out rather than stored wrong.
+                        let _ = self.set_var(i, &format!("_{name}"), &value);
                     }
                 }
             }
@@ -472,119 +461,20 @@ impl Core {
         msgs
     }
 
-    /// `set G S VAR VALUE`: internal state fields (`_op_status`, ...), a few config keys
-    /// that change behaviour (`interval`, `description`), anything else as a variable.
-    pub(crate) fn set_var(&mut self, i: usize, var: &str, value: &str) -> String {
-        let num = perl_num(value);
-        let bytes = || Some(Bytes::from(value.to_string()));
-        let opt_num = || if value.is_empty() { None } else { Some(num) };
-        let st = &mut self.svcs[i].st;
-        match var {
-            "_op_status" => {
-                st.op_status =
-                    OpStatus::from_name(value).unwrap_or(OpStatus(u8::try_from(num).unwrap_or(7)))
-            }
-            "_last_op_status" => {
-                st.last_op_status =
-                    OpStatus::from_name(value).unwrap_or(OpStatus(u8::try_from(num).unwrap_or(7)))
-            }
-            "_exitval" => {
-                st.exitval = (value != "undef" && !value.is_empty()).then(|| value.to_string())
-            }
-            "_consec_failures" => st.consec_failures = u32::try_from(num).unwrap_or(0),
-            "_failure_count" => st.failure_count = u64::try_from(num).unwrap_or(0),
-            "_alert_count" => st.alert_count = u64::try_from(num).unwrap_or(0),
-            "_first_failure" => st.first_failure = opt_num(),
-            "_last_failure" => st.last_failure = num,
-            "_last_success" => st.last_success = num,
-            "_last_check" => st.last_check = opt_num(),
-            "_monitor_duration" => st.monitor_duration = num,
-            "_last_output" => st.last_output = bytes(),
-            "_last_summary" => st.last_summary = bytes(),
-            "_last_detail" => st.last_detail = bytes(),
-            "_failure_output" => st.failure_output = bytes(),
-            "_ack" => st.ack = num,
-            "_ack_comment" => st.ack_comment = value.to_string(),
-            "_depend_status" => st.depend_status = opt_num().map(|n| n != 0),
-            "_last_trap" => st.last_trap = num,
-            "_last_traphost" => st.last_traphost = value.to_string(),
-            "disable" => st.disabled = num != 0,
-            "interval" => {
-                self.svcs[i].interval_override =
-                    (num > 0).then(|| Duration::from_secs(u64::try_from(num).unwrap_or(1)));
-            }
-            _ => {
-                st.vars.insert(var.to_string(), value.to_string());
-            }
+    /// `set G S VAR VALUE`: the protocol's `vars::apply_set` (mon's internal names update
+    /// the typed fields, any other name is stored as a variable); `interval` also changes
+    /// the schedule from the next run on.
+    pub(crate) fn set_var(&mut self, i: usize, var: &str, value: &str) -> Result<(), String> {
+        crate::server::vars::apply_set(&mut self.svcs[i].st, var, value)?;
+        if var == "interval" {
+            self.svcs[i].interval_override = value
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| *v > 0.0)
+                .and_then(|v| Duration::try_from_secs_f64(v).ok());
         }
         self.mark_dirty();
-        value.to_string()
-    }
-
-    /// `get G S VAR`.
-    pub(crate) fn get_var(&self, i: usize, var: &str) -> String {
-        let svc = &self.svcs[i];
-        let st = &svc.st;
-        if let Some(v) = st.vars.get(var) {
-            return v.clone();
-        }
-        let cfg = self.conf(i);
-        let b = |v: &Option<Bytes>| {
-            v.as_ref()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_default()
-        };
-        let secs = |d: Option<Duration>| d.map(|d| d.as_secs().to_string()).unwrap_or_default();
-        match var {
-            "_op_status" => st.op_status.0.to_string(),
-            "_last_op_status" => st.last_op_status.0.to_string(),
-            "_exitval" => st.exitval.clone().unwrap_or_else(|| "undef".to_string()),
-            "_consec_failures" => st.consec_failures.to_string(),
-            "_failure_count" => st.failure_count.to_string(),
-            "_alert_count" => st.alert_count.to_string(),
-            "_first_failure" => st.first_failure.map(|v| v.to_string()).unwrap_or_default(),
-            "_last_failure" => st.last_failure.to_string(),
-            "_last_success" => st.last_success.to_string(),
-            "_last_check" => st.last_check.map(|v| v.to_string()).unwrap_or_default(),
-            "_monitor_duration" => st.monitor_duration.to_string(),
-            "_monitor_running" => u8::from(svc.run.is_some()).to_string(),
-            "_last_output" => b(&st.last_output),
-            "_last_summary" => b(&st.last_summary),
-            "_last_detail" => b(&st.last_detail),
-            "_failure_output" => b(&st.failure_output),
-            "_ack" => st.ack.to_string(),
-            "_ack_comment" => st.ack_comment.clone(),
-            "_depend_status" => st
-                .depend_status
-                .map(|d| u8::from(d).to_string())
-                .unwrap_or_default(),
-            "_last_trap" => st.last_trap.to_string(),
-            "_last_traphost" => st.last_traphost.clone(),
-            "disable" => u8::from(st.disabled).to_string(),
-            "interval" => secs(svc.interval(cfg)),
-            "failure_interval" => secs(cfg.failure_interval),
-            "randskew" => secs(cfg.randskew),
-            "traptimeout" => secs(cfg.traptimeout),
-            "trapduration" => secs(cfg.trapduration),
-            "description" => cfg.description.clone().unwrap_or_default(),
-            "monitor" => cfg
-                .monitor
-                .as_ref()
-                .map(|m| m.raw.clone())
-                .unwrap_or_default(),
-            "depend" => cfg.depend.clone().unwrap_or_default(),
-            "alertdepend" => cfg.alertdepend.clone().unwrap_or_default(),
-            "monitordepend" => cfg.monitordepend.clone().unwrap_or_default(),
-            "hostdepend" => cfg.hostdepend.clone().unwrap_or_default(),
-            "exclude_period" => cfg.exclude_period.clone().unwrap_or_default(),
-            "dep_behavior" => match cfg.dep_behavior {
-                DepBehavior::Alert => "a",
-                DepBehavior::Monitor => "m",
-                DepBehavior::Host => "hm",
-            }
-            .to_string(),
-            "allow_empty_group" => if cfg.allow_empty_group { "1" } else { "" }.to_string(),
-            _ => String::new(),
-        }
+        Ok(())
     }
 }

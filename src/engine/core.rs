@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use jiff::tz::TimeZone;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -141,6 +141,8 @@ pub(crate) struct Core {
     /// `(deadline, reply)` once a shutdown was asked for.
     pub shutdown: Option<(Instant, oneshot::Sender<()>)>,
     pub reload_busy: bool,
+    /// Publishes the configuration in force (trap routing reads it).
+    pub config_tx: tokio::sync::watch::Sender<Arc<Config>>,
 }
 
 impl Core {
@@ -148,6 +150,7 @@ impl Core {
         setup: Setup,
         opts: EngineOptions,
         events: mpsc::UnboundedSender<Event>,
+        config_tx: tokio::sync::watch::Sender<Arc<Config>>,
     ) -> Core {
         let now = Instant::now();
         let start_time = opts.clock.now_secs();
@@ -216,6 +219,7 @@ impl Core {
             throttle_logged: false,
             shutdown: None,
             reload_busy: false,
+            config_tx,
         };
         core.svcs = core.build_services(&mut Vec::new());
         core.rebuild_index();
@@ -1328,13 +1332,4 @@ pub(crate) fn ctime(wall: i64, tz: &TimeZone) -> String {
 
 fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// The output of a trap: `sum + "\n" + dtl`, as mon builds it.
-pub(crate) fn trap_output(sum: &[u8], dtl: &[u8]) -> Bytes {
-    let mut b = BytesMut::with_capacity(sum.len() + dtl.len() + 1);
-    b.extend_from_slice(sum);
-    b.extend_from_slice(b"\n");
-    b.extend_from_slice(dtl);
-    b.freeze()
 }

@@ -135,9 +135,10 @@ impl Hooks {
 pub fn start(setup: Setup, opts: EngineOptions) -> (EngineHandle, JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    let core = core::Core::new(setup, opts, ev_tx);
+    let (cfg_tx, cfg_rx) = tokio::sync::watch::channel(setup.config.clone());
+    let core = core::Core::new(setup, opts, ev_tx, cfg_tx);
     let task = tokio::spawn(core.run(rx, ev_rx));
-    (EngineHandle { tx }, task)
+    (EngineHandle { tx, config: cfg_rx }, task)
 }
 
 #[cfg(test)]

@@ -73,6 +73,7 @@ impl Core {
             .map(|s| ((s.group.to_string(), s.name.to_string()), s))
             .collect();
         self.cfg = setup.config.clone();
+        self.config_tx.send_replace(self.cfg.clone());
         self.paths = setup.paths.clone();
         self.history.set_maxkeep(setup.maxkeep);
         self.maxprocs = setup.maxprocs;

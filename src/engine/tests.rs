@@ -480,8 +480,7 @@ async fn trap_timeout_and_trap_duration() {
         group: "g".into(),
         service: "tt".into(),
         sta: "0".into(),
-        summary: "fine".into(),
-        detail: Bytes::new(),
+        output: "fine\n".into(),
         intended: None,
     })
     .await
@@ -499,8 +498,7 @@ async fn trap_timeout_and_trap_duration() {
         group: "g".into(),
         service: "td".into(),
         sta: "1".into(),
-        summary: "tdur fail".into(),
-        detail: Bytes::new(),
+        output: "tdur fail\n\n".into(),
         intended: Some("x:y".into()),
     })
     .await
@@ -508,7 +506,8 @@ async fn trap_timeout_and_trap_duration() {
     let snap = r.h.snapshot().await.expect("snapshot");
     let td = snap.service("g", "td").expect("td");
     assert_eq!(td.state.op_status, OpStatus::FAIL);
-    assert_eq!(td.state.last_detail.as_deref(), Some(&b""[..]));
+    // `sum` ends in LF, so the detail of a trap without `dtl` is a lone LF (mon's `\0a`).
+    assert_eq!(td.state.last_detail.as_deref(), Some(&b"\n"[..]));
     let trap_alert = r
         .alerts
         .lock()
@@ -619,16 +618,13 @@ async fn ack_and_tests_through_the_handle() {
         }),
         RigOpts::default(),
     );
+    assert_eq!(r.h.ack("g", "s", ": x").await, Err(EngineError::NotFailing));
     assert_eq!(
-        r.h.ack("g", "s", "", "x").await,
-        Err(EngineError::NotFailing)
-    );
-    assert_eq!(
-        r.h.ack("nog", "s", "", "x").await,
+        r.h.ack("nog", "s", ": x").await,
         Err(EngineError::UnknownGroup("nog".into()))
     );
     r.at(2.5).await;
-    r.h.ack("g", "s", "admin", "looking").await.expect("ack");
+    r.h.ack("g", "s", "admin: looking").await.expect("ack");
     let snap = r.h.snapshot().await.expect("snapshot");
     assert_eq!(snap.services[0].state.ack_comment, "admin: looking");
     r.at(9.5).await;
@@ -668,7 +664,7 @@ async fn ack_and_tests_through_the_handle() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn set_get_and_clear_timers() {
+async fn set_and_clear_timers() {
     let mut s = service("s", Some(10));
     s.description = Some("desc".into());
     let r = rig(
@@ -676,19 +672,21 @@ async fn set_get_and_clear_timers() {
         ok_plan(),
         RigOpts::default(),
     );
-    assert_eq!(r.h.get_var("g", "s", "_op_status").await, Ok("7".into()));
-    assert_eq!(r.h.get_var("g", "s", "_exitval").await, Ok("undef".into()));
-    assert_eq!(r.h.get_var("g", "s", "interval").await, Ok("10".into()));
-    assert_eq!(r.h.get_var("g", "s", "nothing").await, Ok(String::new()));
-    assert_eq!(
-        r.h.set_var("g", "s", "myvar", "hello").await,
-        Ok("hello".into())
-    );
-    assert_eq!(r.h.get_var("g", "s", "myvar").await, Ok("hello".into()));
+    r.h.set_var("g", "s", "myvar", "hello").await.expect("set");
     r.h.set_var("g", "s", "description", "new desc")
         .await
         .expect("set");
+    assert_eq!(
+        r.h.set_var("g", "s", "_op_status", "fail").await,
+        Err(EngineError::Invalid(
+            "_op_status needs a number, not 'fail'".into()
+        ))
+    );
     let snap = r.h.snapshot().await.expect("snapshot");
+    assert_eq!(
+        snap.services[0].state.vars.get("myvar").map(String::as_str),
+        Some("hello")
+    );
     assert_eq!(
         snap.services[0].description(&snap).as_deref(),
         Some("new desc")
@@ -696,13 +694,11 @@ async fn set_get_and_clear_timers() {
     r.h.set_opstatus("g", "s", OpStatus::FAIL)
         .await
         .expect("set");
-    assert_eq!(r.h.get_var("g", "s", "_op_status").await, Ok("0".into()));
+    let snap = r.h.snapshot().await.expect("snapshot");
+    assert_eq!(snap.services[0].state.op_status, OpStatus::FAIL);
+    assert_eq!(snap.services[0].state.last_op_status, OpStatus::UNTESTED);
     assert_eq!(
-        r.h.get_var("g", "s", "_last_op_status").await,
-        Ok("7".into())
-    );
-    assert_eq!(
-        r.h.get_var("g", "x", "y").await,
+        r.h.set_var("g", "x", "y", "z").await,
         Err(EngineError::UnknownService("g".into(), "x".into()))
     );
     r.at(6.0).await;
@@ -711,6 +707,11 @@ async fn set_get_and_clear_timers() {
     assert_eq!(snap.services[0].timer, 10, "countdown back to the interval");
     r.at(16.5).await;
     assert_eq!(r.starts_of("s"), vec![16.0]);
+    // `set G S interval N` changes the cadence from the next run on (as in mon: the
+    // countdown already running is kept).
+    r.h.set_var("g", "s", "interval", "3").await.expect("set");
+    r.at(29.5).await;
+    assert_eq!(r.starts_of("s"), vec![16.0, 26.0, 29.0]);
 }
 
 fn reload_rig(cfg: Arc<Mutex<Result<Config, String>>>, o: RigOpts) -> Rig {
@@ -754,7 +755,7 @@ async fn reload_keeps_state_reset_does_not_and_errors_keep_the_old_config() {
     ))));
     let r = reload_rig(cfg.clone(), RigOpts::default());
     r.at(4.5).await;
-    r.h.ack("g", "bad", "", "mine").await.expect("ack");
+    r.h.ack("g", "bad", ": mine").await.expect("ack");
     // A broken config: the old one stays.
     *cfg.lock().expect("lock") = Err("mon.cf:3:1: cf error".into());
     assert_eq!(
@@ -813,7 +814,7 @@ async fn state_file_restores_and_the_upalert_follows_the_restart() {
         .await
         .expect("disable");
     r.h.enable(Target::Watch("g".into())).await.expect("enable");
-    r.h.ack("g", "s", "", "noted").await.expect("ack");
+    r.h.ack("g", "s", ": noted").await.expect("ack");
     // Let the debounced write happen (no shutdown: as after kill -9).
     r.at(7.0).await;
     let path = r.dir.join("monrs-state.json");

@@ -24,3 +24,8 @@ pub fn free_port() -> u16 {
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+pub mod actions;
+pub mod config;
+pub mod perl;
+pub mod protocol;

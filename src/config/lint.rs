@@ -1,0 +1,612 @@
+//! Findings that need the whole file: mon's own end-of-read warnings, dependency
+//! references, services that can never run, lookup quirks, and (given the effective
+//! search paths) monitor and alert scripts that do not exist.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use jiff::Zoned;
+
+use super::diag::Snippet;
+use super::lines::Source;
+use super::model::{AlertLine, Config, Schedule};
+use super::paths::Paths;
+use super::reader::{AlertSite, Reader};
+use super::words::{is_perl_space, quotewords};
+use super::{Severity, Warning};
+use crate::depend::Expr;
+
+/// What `post` found.
+pub(crate) struct Post {
+    pub(crate) warnings: Vec<Warning>,
+    /// `s:` findings for `mondir` and `alertdir`, kept apart (a command-line option may
+    /// replace the value).
+    pub(crate) path_lists: Vec<(&'static str, Warning)>,
+}
+
+/// A monitor or alert name used by the config, and where.
+#[derive(Debug, Clone)]
+pub(crate) struct ScriptRef {
+    monitor: bool,
+    name: String,
+    args: String,
+    line: u32,
+    col: u32,
+    len: u32,
+    /// The physical line, for the snippet.
+    text: String,
+}
+
+struct Out<'a> {
+    path: &'a Path,
+    src: &'a Source,
+    warnings: Vec<Warning>,
+}
+
+impl Out<'_> {
+    fn push(
+        &mut self,
+        at: (u32, u32, u32),
+        severity: Severity,
+        message: String,
+        suggestion: Option<String>,
+        mon_message: Option<String>,
+    ) {
+        self.warnings.push(make(
+            self.path,
+            self.src,
+            at,
+            severity,
+            message,
+            suggestion,
+            mon_message,
+        ));
+    }
+}
+
+fn make(
+    path: &Path,
+    src: &Source,
+    (line, col, len): (u32, u32, u32),
+    severity: Severity,
+    message: String,
+    suggestion: Option<String>,
+    mon_message: Option<String>,
+) -> Warning {
+    Warning {
+        path: path.to_path_buf(),
+        line,
+        col,
+        message,
+        suggestion,
+        severity,
+        mon_message,
+        snippet: (line > 0).then(|| Snippet {
+            text: src.line(line).to_string(),
+            col,
+            len: len.max(1),
+        }),
+    }
+}
+
+/// The column (1-based, characters) of `needle` in physical line `line`, and its length.
+fn find_in_line(src: &Source, line: u32, needle: &str) -> (u32, u32, u32) {
+    let text = src.line(line);
+    let len = u32::try_from(needle.chars().count()).unwrap_or(1);
+    match text.find(needle) {
+        Some(i) => (
+            line,
+            u32::try_from(text[..i].chars().count() + 1).unwrap_or(1),
+            len,
+        ),
+        None => {
+            let lead = text.len() - text.trim_start_matches(is_perl_space).len();
+            (
+                line,
+                u32::try_from(text[..lead].chars().count() + 1).unwrap_or(1),
+                u32::try_from(text.trim_matches(is_perl_space).chars().count()).unwrap_or(1),
+            )
+        }
+    }
+}
+
+fn site(s: &AlertSite) -> (u32, u32, u32) {
+    (s.line, s.col, s.len)
+}
+
+pub(crate) fn post(r: &Reader<'_>, src: &Source, path: &Path, now: &Zoned) -> Post {
+    let cfg = &r.cfg;
+    let mut out = Out {
+        path,
+        src,
+        warnings: Vec::new(),
+    };
+
+    // mon's "Warning: hostgroup G has no watch assigned to it!" (a watch counts only if
+    // it has a service).
+    let used: HashSet<&str> = cfg
+        .watches
+        .iter()
+        .filter(|w| !w.services.is_empty())
+        .map(|w| w.name.as_str())
+        .collect();
+    for g in &cfg.hostgroups {
+        if used.contains(g.name.as_str()) {
+            continue;
+        }
+        let at = find_in_line(src, g.line, &g.name);
+        out.push(
+            at,
+            Severity::Warning,
+            format!(
+                "hostgroup `{}` is not used by any watch with services",
+                g.name
+            ),
+            None,
+            Some(format!(
+                "Warning: hostgroup {} has no watch assigned to it!",
+                g.name
+            )),
+        );
+    }
+
+    dependencies(r, &mut out);
+
+    for (wi, w) in cfg.watches.iter().enumerate() {
+        for (si, s) in w.services.iter().enumerate() {
+            let at = r
+                .side
+                .services
+                .get(&(wi, si))
+                .copied()
+                .unwrap_or_else(|| find_in_line(src, s.line, &s.name));
+            if s.monitor.is_some() && s.schedule == Schedule::None {
+                out.push(
+                    at,
+                    Severity::Reject,
+                    format!(
+                        "service {}/{} has a monitor but neither `interval` nor `cron`: mon never runs it",
+                        w.name, s.name
+                    ),
+                    Some("add `interval 5m` (or `cron \"*/5 * * * *\"`); a trap-only service has no `monitor` line".into()),
+                    None,
+                );
+            }
+            if s.alertdepend.is_some() && s.depend.is_none() && s.monitordepend.is_none() {
+                out.push(
+                    at,
+                    Severity::Warning,
+                    format!(
+                        "service {}/{} has `alertdepend` without `depend` or `monitordepend`: mon never evaluates it and suppresses every failure alert of this service",
+                        w.name, s.name
+                    ),
+                    Some("use `depend EXPR` (with the default dep_behavior a) instead".into()),
+                    None,
+                );
+            }
+            if let (Some(m), Some(pos)) = (&s.monitor, r.side.monitors.get(&(wi, si))) {
+                monitor_args(&mut out, m.raw.as_str(), pos);
+            }
+            for (pi, p) in s.periods.iter().enumerate() {
+                if period_never_active(&p.spec, now) {
+                    let at = r
+                        .side
+                        .periods
+                        .get(&(wi, si, pi))
+                        .map(site)
+                        .unwrap_or_else(|| find_in_line(src, p.line, &p.spec));
+                    out.push(
+                        at,
+                        Severity::Warning,
+                        format!(
+                            "period `{}` of {}/{} can never be active: its alerts never run",
+                            p.label, w.name, s.name
+                        ),
+                        None,
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    redistribute(r, &mut out);
+
+    let mut path_lists = Vec::new();
+    for which in ["mondir", "alertdir"] {
+        let value = match which {
+            "mondir" => cfg.globals.mondir.as_deref(),
+            _ => cfg.globals.alertdir.as_deref(),
+        };
+        if let (Some(v), Some(pos)) = (value, r.side.globals.get(which))
+            && let Some((msg, help)) = s_colon_quirk(v)
+        {
+            path_lists.push((
+                which,
+                make(
+                    path,
+                    src,
+                    site(pos),
+                    Severity::Warning,
+                    format!("{which}: {msg}"),
+                    Some(help),
+                    None,
+                ),
+            ));
+        }
+    }
+    out.warnings
+        .extend(path_lists.iter().map(|(_, w)| w.clone()));
+
+    Post {
+        warnings: out.warnings,
+        path_lists,
+    }
+}
+
+/// Whether a period spec can never be active from `now` on. Only `none` is recognised
+/// here; the general answer (e.g. `yr {2019}`, `mo {feb} md {30}`) needs the period
+/// stream's evaluator-side analysis and is to be plugged in at this single call site.
+fn period_never_active(spec: &str, _now: &Zoned) -> bool {
+    spec.trim_matches(is_perl_space)
+        .eq_ignore_ascii_case("none")
+}
+
+fn monitor_args(out: &mut Out<'_>, raw: &str, pos: &AlertSite) {
+    let hash = raw
+        .split(is_perl_space)
+        .position(|w| w.starts_with('#'))
+        .and_then(|_| raw.find(" #").or_else(|| raw.find("\t#")).map(|i| i + 1));
+    if let Some(i) = hash {
+        let col = pos.col + u32::try_from(raw[..i].chars().count()).unwrap_or(0);
+        out.push(
+            (
+                pos.line,
+                col,
+                u32::try_from(raw[i..].chars().count()).unwrap_or(1),
+            ),
+            Severity::Warning,
+            format!(
+                "`{}` is not a comment: mon passes it to the monitor as arguments",
+                &raw[i..]
+            ),
+            Some("move the comment to a line of its own starting with `#`".into()),
+            None,
+        );
+    }
+    if quotewords(raw).is_none() {
+        out.push(
+            site(pos),
+            Severity::Warning,
+            "unbalanced quote in the monitor line: mon splits it into no words at all, runs the first host name as the command, and the service always fails".into(),
+            Some("close the quote (use '...' for text with backslashes)".into()),
+            None,
+        );
+    }
+}
+
+fn dependencies(r: &Reader<'_>, out: &mut Out<'_>) {
+    let cfg = &r.cfg;
+    for d in &r.side.depends {
+        let Some(svc) = cfg
+            .watches
+            .get(d.watch)
+            .and_then(|w| w.services.get(d.service))
+        else {
+            continue;
+        };
+        let text = match d.keyword {
+            "depend" => svc.depend.as_deref(),
+            "alertdepend" => svc.alertdepend.as_deref(),
+            "monitordepend" => svc.monitordepend.as_deref(),
+            _ => svc.hostdepend.as_deref(),
+        };
+        let Some(text) = text else { continue };
+        let col_of = |byte: usize| -> u32 {
+            d.col
+                + d.col_map
+                    .get(byte)
+                    .or(d.col_map.last())
+                    .copied()
+                    .unwrap_or(0)
+        };
+        match Expr::parse(text) {
+            Err(e) => {
+                let byte = (e.col.saturating_sub(1)) as usize;
+                let looks_like_list = text
+                    .split(is_perl_space)
+                    .filter(|t| !t.is_empty())
+                    .all(|t| t.contains(':'))
+                    && text.split(is_perl_space).filter(|t| !t.is_empty()).count() > 1;
+                out.push(
+                    (d.line, col_of(byte), 1),
+                    Severity::Warning,
+                    format!(
+                        "{} expression is not valid ({}): mon evaluates it as Perl, gets an error, and {}",
+                        d.keyword,
+                        e.message,
+                        if d.keyword == "hostdepend" {
+                            "ignores it"
+                        } else {
+                            "the dependency never passes"
+                        }
+                    ),
+                    looks_like_list.then(|| {
+                        "join the services with `&&` (all must be up) or `||` (any)".to_string()
+                    }),
+                    None,
+                );
+            }
+            Ok(expr) => {
+                for (g, s) in expr.refs() {
+                    if cfg.service(&g, &s).is_some() {
+                        continue;
+                    }
+                    let token = format!("{g}:{s}");
+                    let byte = text.find(&token).unwrap_or(0);
+                    let suggestion = cfg
+                        .watch(&g)
+                        .and_then(|w| {
+                            let names: Vec<&str> =
+                                w.services.iter().map(|s| s.name.as_str()).collect();
+                            super::reader::suggest(&s, &names)
+                                .map(|n| format!("did you mean `{g}:{n}`?"))
+                        })
+                        .or_else(|| {
+                            let names: Vec<&str> =
+                                cfg.watches.iter().map(|w| w.name.as_str()).collect();
+                            super::reader::suggest(&g, &names)
+                                .map(|n| format!("did you mean `{n}:{s}`?"))
+                        });
+                    out.push(
+                        (
+                            d.line,
+                            col_of(byte),
+                            u32::try_from(token.chars().count()).unwrap_or(1),
+                        ),
+                        Severity::Warning,
+                        format!(
+                            "{} refers to `{token}`, which is not defined: mon counts it as failing forever",
+                            d.keyword
+                        ),
+                        suggestion,
+                        None,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// mon builds its alert table from every alert-type line with `s/^(\S+=\S+ )*(\S+).*$/$2/`,
+/// but from the *whole* `redistribute` value; at call time it looks up only the first
+/// word. So `redistribute foo.alert ARGS` works only if `foo.alert` is named elsewhere.
+fn redistribute(r: &Reader<'_>, out: &mut Out<'_>) {
+    let table: HashSet<String> = r
+        .side
+        .alerts
+        .iter()
+        .filter(|(_, _, kw, _, _)| *kw != "redistribute")
+        .map(|(_, _, _, line, _)| line.table_name())
+        .chain(
+            r.side
+                .alerts
+                .iter()
+                .filter(|(_, _, kw, _, _)| *kw == "redistribute")
+                .map(|(_, _, _, line, _)| line.raw.clone()),
+        )
+        .collect();
+    for (_, _, kw, line, pos) in &r.side.alerts {
+        if *kw != "redistribute" || line.args.is_empty() || table.contains(&line.name) {
+            continue;
+        }
+        out.push(
+            site(pos),
+            Severity::Warning,
+            format!(
+                "mon looks up `{}` (the whole line) when it starts and `{}` when it calls it, so this redistribute never runs unless an alert line names `{}`",
+                line.raw, line.name, line.name
+            ),
+            Some(format!(
+                "name `{}` in some alert line too, or drop the arguments",
+                line.name
+            )),
+            None,
+        );
+    }
+}
+
+/// mon splits `mondir`/`alertdir` on `s*:s*` (lost backslashes), so letters `s` next to
+/// a colon vanish. Returns the message and help when mon's split differs from ours.
+pub(crate) fn s_colon_quirk(value: &str) -> Option<(String, String)> {
+    let ours: Vec<&str> = value.split(':').collect();
+    let mons = mon_split(value);
+    if ours == mons {
+        return None;
+    }
+    let changed: Vec<String> = ours
+        .iter()
+        .zip(mons.iter())
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| format!("`{b}` instead of `{a}`"))
+        .collect();
+    Some((
+        format!(
+            "mon drops the letter `s` next to a colon here and searches {}; monrs splits on `:` and searches the directories as written",
+            changed.join(", ")
+        ),
+        "to behave the same under mon, end such directories with `/` before the colon (e.g. `tests/:`)".into(),
+    ))
+}
+
+/// Perl's `split(/s*:s*/, $v)`: trailing empty fields removed.
+fn mon_split(value: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, _) in value.match_indices(':') {
+        let mut end = i;
+        while end > start && value.as_bytes()[end - 1] == b's' {
+            end -= 1;
+        }
+        out.push(&value[start..end]);
+        let mut next = i + 1;
+        while next < value.len() && value.as_bytes()[next] == b's' {
+            next += 1;
+        }
+        start = next;
+    }
+    out.push(&value[start.min(value.len())..]);
+    while out.last().is_some_and(|s| s.is_empty()) {
+        out.pop();
+    }
+    out
+}
+
+/// Every monitor and alert name the config uses, with its position.
+pub(crate) fn script_refs(
+    cfg: &Config,
+    side: &super::reader::Side,
+    src: &Source,
+) -> Vec<ScriptRef> {
+    let mut refs = Vec::new();
+    for (wi, w) in cfg.watches.iter().enumerate() {
+        for (si, s) in w.services.iter().enumerate() {
+            if let (Some(m), Some(pos)) = (&s.monitor, side.monitors.get(&(wi, si))) {
+                refs.push(ScriptRef {
+                    monitor: true,
+                    name: m.name.clone(),
+                    args: m.args.clone(),
+                    line: pos.line,
+                    col: pos.col,
+                    len: u32::try_from(m.name.chars().count()).unwrap_or(1),
+                    text: src.line(pos.line).to_string(),
+                });
+            }
+        }
+    }
+    for (_, _, _, line, pos) in &side.alerts {
+        refs.push(alert_ref(line, pos, src));
+    }
+    refs
+}
+
+fn alert_ref(line: &AlertLine, pos: &AlertSite, src: &Source) -> ScriptRef {
+    let off = line.raw.find(&line.name).unwrap_or(0);
+    ScriptRef {
+        monitor: false,
+        name: line.name.clone(),
+        args: line.args.clone(),
+        line: pos.line,
+        col: pos.col + u32::try_from(line.raw[..off].chars().count()).unwrap_or(0),
+        len: u32::try_from(line.name.chars().count()).unwrap_or(1),
+        text: src.line(pos.line).to_string(),
+    }
+}
+
+/// Monitors and alerts not found in the effective search paths (first executable file
+/// wins, as mon's lookup), unless monrs runs them natively. Only directories that exist
+/// are considered; with none, nothing is reported.
+pub(crate) fn scripts(cfg: &Config, refs: &[ScriptRef], paths: &Paths) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    let mut reported: HashSet<(bool, &str)> = HashSet::new();
+    for r in refs {
+        if r.name.is_empty() || r.name == "=" || reported.contains(&(r.monitor, r.name.as_str())) {
+            continue;
+        }
+        let dirs = if r.monitor {
+            &paths.mondir
+        } else {
+            &paths.alertdir
+        };
+        let existing: Vec<&std::path::PathBuf> = dirs.iter().filter(|d| d.is_dir()).collect();
+        if existing.is_empty() {
+            continue;
+        }
+        let found = existing.iter().any(|d| is_executable(&d.join(&r.name)));
+        if found {
+            continue;
+        }
+        let words = quotewords(&r.args).unwrap_or_default();
+        let native = if r.monitor {
+            crate::monitors::native::select(&r.name, &words, None, &cfg.globals).is_some()
+        } else {
+            crate::alerts::actions::select(&r.name, &words, None).is_some()
+        };
+        if native {
+            continue;
+        }
+        reported.insert((r.monitor, r.name.as_str()));
+        let list = dirs
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(":");
+        let (what, effect, dirname) = if r.monitor {
+            (
+                "monitor",
+                "mon logs it at startup and the service never runs",
+                "mondir",
+            )
+        } else {
+            (
+                "alert",
+                "mon logs it at startup and every time the alert should run; it never runs",
+                "alertdir",
+            )
+        };
+        warnings.push(Warning {
+            path: cfg.source.clone(),
+            line: r.line,
+            col: r.col,
+            message: format!(
+                "{what} `{}` is not an executable file in {dirname} ({list}): {effect}",
+                r.name
+            ),
+            suggestion: Some(format!(
+                "install it there, or set {dirname} (or the -{} option) to the directory that holds it",
+                if r.monitor { "s" } else { "a" }
+            )),
+            severity: Severity::Warning,
+            mon_message: Some(format!(
+                "{} not found in one of (@{}[{}])",
+                r.name,
+                if r.monitor { "scriptdirs" } else { "alerttdirs" },
+                existing
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )),
+            snippet: Some(Snippet {
+                text: r.text.clone(),
+                col: r.col,
+                len: r.len.max(1),
+            }),
+        });
+    }
+    warnings
+}
+
+fn is_executable(p: &Path) -> bool {
+    p.is_file() && nix::unistd::access(p, nix::unistd::AccessFlags::X_OK).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_like_mons_broken_regex() {
+        assert_eq!(
+            mon_split("/opt/mon/tests:/usr/lib/mon/mon.d"),
+            vec!["/opt/mon/test", "/usr/lib/mon/mon.d"]
+        );
+        assert_eq!(mon_split("a:b"), vec!["a", "b"]);
+        assert_eq!(mon_split("/x/scripts:/y"), vec!["/x/script", "/y"]);
+        assert_eq!(mon_split("/x:/y:"), vec!["/x", "/y"]);
+        assert!(s_colon_quirk("/usr/lib/mon/mon.d:/usr/local/lib/mon/mon.d").is_none());
+        assert!(s_colon_quirk("/opt/tests:/usr/lib/mon/mon.d").is_some());
+        assert!(s_colon_quirk("/opt/tests/:/usr/lib/mon/mon.d").is_none());
+        assert!(s_colon_quirk("/a:scripts").is_some());
+    }
+}
