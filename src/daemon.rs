@@ -2,11 +2,12 @@
 //! shutdown around the engine task.
 //!
 //! Order (mon's, daemon-cli-and-files.md §2.1): parse mon.cf (fatal errors exit 255),
-//! apply the command line, resolve paths, [bind the client and trap sockets: the protocol
-//! stream's listeners], daemonise with `-f`, write the pid file, start the runtime and the
-//! engine (history, `-l` state, the monrs state file, `mon server started`, startup alerts),
-//! then serve signals: HUP reloads keeping state, TERM/INT shut down cleanly, PIPE is
-//! ignored (Rust ignores it already).
+//! apply the command line, resolve paths, load auth.cf (fatal), bind the client (TCP) and
+//! trap (UDP) sockets (fatal; before `-f`, so errors show in the foreground), daemonise
+//! with `-f`, write the pid file, start the runtime and the engine (history, `-l` state,
+//! the monrs state file, `mon server started`, startup alerts), the protocol server and
+//! the trap listener, then serve signals: HUP reloads keeping state, TERM/INT shut down
+//! cleanly, PIPE is ignored (Rust ignores it already).
 //!
 //! Exit status: 0 for `term`; 1 after SIGTERM/SIGINT, as mon (systemd units should list
 //! `SuccessExitStatus=1`); 255 for a config that cannot be loaded.
@@ -15,18 +16,22 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs as _};
 
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::{AuthConfig, LoadMode, LoginMethods};
 use crate::cli::DaemonArgs;
 use crate::config::paths::{self, Overrides, Paths};
 use crate::config::{self, Config, Globals, LoadOptions};
-use crate::engine::{
-    self, EngineHandle, EngineOptions, Loader, MonState, OpstatusRecord, SHUTDOWN_GRACE, Setup,
-    Target,
-};
+use crate::engine::backend::EngineBackend;
+use crate::engine::{self, EngineHandle, EngineOptions, Loader, SHUTDOWN_GRACE, Setup};
 use crate::history;
 use crate::logging::{self, LogOptions, Prio};
+use crate::server::{self, ClientAllow, ServerOptions};
 use crate::state::persist;
+use crate::trap;
 
 /// What the protocol server (and anything else started with the daemon) gets: the engine
 /// handle and a way to end the daemon (`term`).
@@ -79,6 +84,21 @@ pub fn run(args: DaemonArgs) -> ExitCode {
             return ExitCode::from(255);
         }
     };
+    let auth = match load_auth(&setup) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Both sockets are bound before daemonising, so bind errors show in the foreground.
+    let sockets = match bind_sockets(&setup.config.globals) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
     if args.fork
         && let Err(e) = daemonize(&setup.paths.monerrfile)
     {
@@ -118,7 +138,7 @@ pub fn run(args: DaemonArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(serve(setup, args, cf, load_opts));
+    let code = runtime.block_on(serve(setup, args, cf, load_opts, auth, sockets));
     if let Some(p) = &pidfile {
         let _ = std::fs::remove_file(p);
     }
@@ -127,7 +147,16 @@ pub fn run(args: DaemonArgs) -> ExitCode {
     ExitCode::from(code)
 }
 
-async fn serve(setup: Setup, args: DaemonArgs, cf: PathBuf, load_opts: LoadOptions) -> u8 {
+async fn serve(
+    setup: Setup,
+    args: DaemonArgs,
+    cf: PathBuf,
+    load_opts: LoadOptions,
+    auth: AuthConfig,
+    sockets: Sockets,
+) -> u8 {
+    let globals = setup.config.globals.clone();
+    let auth_file = setup.paths.authfile.clone();
     let statedir = setup.paths.statedir.clone();
     let state_file = if statedir.is_dir() {
         Some(persist::path_in(&statedir))
@@ -151,7 +180,7 @@ async fn serve(setup: Setup, args: DaemonArgs, cf: PathBuf, load_opts: LoadOptio
     let mon_state = args
         .loadstate
         .as_deref()
-        .map(|what| read_mon_state(&statedir, what));
+        .map(|what| engine::monstate::read(&statedir, what));
     let loader: Loader = {
         let args = args.clone();
         Arc::new(move || {
@@ -175,8 +204,49 @@ async fn serve(setup: Setup, args: DaemonArgs, cf: PathBuf, load_opts: LoadOptio
         handle: handle.clone(),
         exit: exit_tx,
     };
-    // The client protocol server and the trap listener are started here with `control`.
-    let _ = &control;
+    let backend = Arc::new(EngineBackend::new(
+        handle.clone(),
+        auth,
+        auth_file,
+        control.exit.clone(),
+    ));
+    let stop = CancellationToken::new();
+    let mut servers = Vec::new();
+    match (
+        tokio::net::TcpListener::from_std(sockets.tcp),
+        tokio::net::UdpSocket::from_std(sockets.udp),
+    ) {
+        (Ok(tcp), Ok(udp)) => {
+            let _ = server::raise_fd_limit();
+            let opts = ServerOptions {
+                clientallow: ClientAllow::new(&globals.clientallow),
+                cltimeout: globals.cltimeout,
+                ..ServerOptions::default()
+            };
+            servers.push(tokio::spawn(server::serve(
+                tcp,
+                backend.clone(),
+                opts,
+                stop.clone().cancelled_owned(),
+            )));
+            let (trap_tx, trap_rx) = mpsc::channel(1024);
+            servers.push(tokio::spawn(trap::listen(
+                udp,
+                backend.clone(),
+                trap_tx,
+                stop.clone().cancelled_owned(),
+            )));
+            tokio::spawn(engine::backend::feed_traps(handle.clone(), trap_rx));
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            logging::mon(
+                Prio::Err,
+                &format!("could not use the listening sockets: {e}"),
+            );
+            let _ = handle.shutdown(SHUTDOWN_GRACE).await;
+            return 1;
+        }
+    }
 
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
@@ -207,9 +277,72 @@ async fn serve(setup: Setup, args: DaemonArgs, cf: PathBuf, load_opts: LoadOptio
             code = exit_rx.recv() => break code.unwrap_or(0),
         }
     };
+    stop.cancel();
+    for s in servers {
+        let _ = s.await;
+    }
     let _ = handle.shutdown(SHUTDOWN_GRACE).await;
     let _ = task.await;
     code
+}
+
+/// auth.cf and the login methods; a file that cannot be used is fatal, as in mon.
+fn load_auth(setup: &Setup) -> Result<AuthConfig, String> {
+    let g = &setup.config.globals;
+    let (table, skipped) = crate::auth::file::load(&setup.paths.authfile, LoadMode::Startup)
+        .map_err(|e| e.to_string())?;
+    for s in skipped {
+        eprintln!("{}: {}", setup.paths.authfile.display(), s.message);
+    }
+    Ok(AuthConfig {
+        table,
+        login: LoginMethods {
+            authtype: g.authtype.clone(),
+            userfile: setup.paths.userfile.clone(),
+            pamservice: g.pamservice.clone(),
+        },
+    })
+}
+
+/// The client and trap sockets, bound (as std sockets: before the runtime and `-f`).
+struct Sockets {
+    tcp: std::net::TcpListener,
+    udp: std::net::UdpSocket,
+}
+
+fn bind_sockets(g: &Globals) -> Result<Sockets, String> {
+    let port = g
+        .serverport
+        .or_else(|| crate::trap::send::service_port("mon", "tcp"))
+        .unwrap_or(2583);
+    let trapport = g
+        .trapport
+        .or_else(|| crate::trap::send::service_port("mon", "udp"))
+        .unwrap_or(2583);
+    let addr = |bind: Option<&str>, port: u16| -> Result<SocketAddr, String> {
+        match bind {
+            None => Ok(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port))),
+            Some(host) => {
+                let addrs: Vec<SocketAddr> = (host, port)
+                    .to_socket_addrs()
+                    .map_err(|e| format!("cannot resolve {host}: {e}"))?
+                    .collect();
+                addrs
+                    .iter()
+                    .find(|a| a.is_ipv4())
+                    .or(addrs.first())
+                    .copied()
+                    .ok_or_else(|| format!("{host}: no address"))
+            }
+        }
+    };
+    let tcp = std::net::TcpListener::bind(addr(g.serverbind.as_deref(), port)?)
+        .map_err(|e| format!("fatal, could not bind TCP server port {port}: {e}"))?;
+    let udp = std::net::UdpSocket::bind(addr(g.trapbind.as_deref(), trapport)?)
+        .map_err(|e| format!("fatal, could not bind UDP trap port {trapport}: {e}"))?;
+    tcp.set_nonblocking(true).map_err(|e| e.to_string())?;
+    udp.set_nonblocking(true).map_err(|e| e.to_string())?;
+    Ok(Sockets { tcp, udp })
 }
 
 /// Everything derived from a loaded config and the command line. At startup the command
@@ -284,67 +417,6 @@ fn reset_overrides(mut ov: Overrides, g: &Globals) -> Overrides {
     ov
 }
 
-/// Read mon's `STATEDIR/disabled` and/or `STATEDIR/opstatus` (`-l disabled|opstatus|all`).
-/// Missing files are only logged, as mon does.
-pub fn read_mon_state(statedir: &Path, what: &str) -> MonState {
-    let mut st = MonState::default();
-    let what = if what.is_empty() { "disabled" } else { what };
-    if what == "disabled" || what == "all" {
-        match std::fs::read_to_string(statedir.join("disabled")) {
-            Ok(text) => st.disabled = parse_disabled(&text),
-            Err(e) => logging::mon(Prio::Err, &format!("could not read state file: {e}")),
-        }
-    }
-    if what == "opstatus" || what == "all" {
-        match std::fs::read(statedir.join("opstatus")) {
-            Ok(b) => st.opstatus = parse_opstatus(&String::from_utf8_lossy(&b)),
-            Err(e) => logging::mon(Prio::Err, &format!("could not read state file: {e}")),
-        }
-    }
-    st
-}
-
-/// `disable host H` / `disable watch G` / `disable service G S` lines; others ignored.
-pub fn parse_disabled(text: &str) -> Vec<Target> {
-    text.lines()
-        .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            if w.next()? != "disable" {
-                return None;
-            }
-            match w.next()? {
-                "host" => Some(Target::Hosts(w.map(str::to_string).collect())),
-                "watch" => Some(Target::Watch(w.collect::<Vec<_>>().join(" "))),
-                "service" => Some(Target::Service(
-                    w.next()?.to_string(),
-                    w.next()?.to_string(),
-                )),
-                _ => None,
-            }
-        })
-        .collect()
-}
-
-/// mon's opstatus state file: one line per service of TAB-separated `name=value` pairs,
-/// values `\xx`-escaped.
-pub fn parse_opstatus(text: &str) -> Vec<OpstatusRecord> {
-    text.lines()
-        .filter_map(|l| {
-            let mut rec = OpstatusRecord::default();
-            for f in l.split('\t') {
-                let (k, v) = f.split_once('=')?;
-                let v = crate::escape::unescape_str(v);
-                match k {
-                    "group" => rec.group = v,
-                    "service" => rec.service = v,
-                    _ => rec.fields.push((k.to_string(), v)),
-                }
-            }
-            (!rec.group.is_empty() && !rec.service.is_empty()).then_some(rec)
-        })
-        .collect()
-}
-
 /// mon's `-f`: fork, the parent exits 0; setsid; fork again, the middle process exits; umask
 /// 022; stdin from /dev/null; stdout and stderr appended to `monerrfile`.
 #[allow(unsafe_code)]
@@ -377,37 +449,4 @@ fn daemonize(monerrfile: &Path) -> Result<(), String> {
         .to_string();
     eprintln!("Mon starting at {stamp}");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mon_state_files() {
-        let d = parse_disabled(
-            "disable host onlyhost\ndisable watch g2\nbogus line\ndisable service g1 s2\n",
-        );
-        assert_eq!(
-            d,
-            vec![
-                Target::Hosts(vec!["onlyhost".into()]),
-                Target::Watch("g2".into()),
-                Target::Service("g1".into(), "s2".into()),
-            ]
-        );
-        let o = parse_opstatus(
-            "group=g1\tservice=s1\top_status=0\tlast_summary=h1\\20down\twd {Sun-Sat}:alert_sent=1\n",
-        );
-        assert_eq!(o.len(), 1);
-        assert_eq!(o[0].group, "g1");
-        assert_eq!(
-            o[0].fields,
-            vec![
-                ("op_status".to_string(), "0".to_string()),
-                ("last_summary".to_string(), "h1 down".to_string()),
-                ("wd {Sun-Sat}:alert_sent".to_string(), "1".to_string()),
-            ]
-        );
-    }
 }

@@ -184,10 +184,18 @@ pub fn init(opts: &LogOptions) {
         tracing_subscriber::filter::LevelFilter::INFO
     };
     let fmt = opts.stderr.then(|| {
+        // The `prio` field is for the syslog sink; on stderr the level says enough.
+        let fields =
+            tracing_subscriber::fmt::format::debug_fn(|w, field, value| match field.name() {
+                "prio" => Ok(()),
+                "message" => write!(w, "{value:?}"),
+                name => write!(w, " {name}={value:?}"),
+            });
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_ansi(false)
             .with_target(false)
+            .fmt_fields(fields)
     });
     let syslog = opts
         .syslog

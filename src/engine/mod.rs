@@ -5,11 +5,14 @@
 //!
 //! Files: `api` (the handle, operations, snapshots), `core` (the loop, scheduling, results),
 //! `table` (per-service runtime tables built from a config), `client` (client operations),
-//! `reload` (reset/SIGHUP).
+//! `reload` (reset/SIGHUP), `backend` (the protocol server's and trap listener's view of
+//! the engine), `monstate` (mon's `disabled`/`opstatus` state files).
 
 mod api;
+pub mod backend;
 mod client;
 mod core;
+pub mod monstate;
 mod reload;
 mod table;
 
