@@ -13,6 +13,11 @@ use monrs::engine::Target;
 
 use crate::support::engine::*;
 
+// The daemon binary on real mon.cf files.
+mod daemon;
+// The same config and timeline in /usr/sbin/mon and monrs.
+mod differential;
+
 const S: Duration = Duration::from_secs(1);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -332,3 +332,178 @@ pub fn process_alive(marker: &str) -> bool {
             cmd.contains(marker) && !zombie
         })
 }
+
+// === the daemon binaries (monrs and mon) on a lab ===
+
+/// Every auth.cf command granted to everyone (the lab logs in with `trustlocal`).
+pub const OPEN_AUTH: &str = "list: all\nack: all\ndisable: all\nenable: all\ntest: all\n\
+reset: all\nset: all\nget: all\nstop: all\nstart: all\nterm: all\nservertime: all\n\
+savestate: all\nloadstate: all\nclear: all\nreload: all\ncheckauth: all\n";
+
+/// A syslog socket in the lab that collects what the daemon logs.
+pub struct Syslog {
+    lines: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Syslog {
+    pub fn bind(path: &std::path::Path) -> Syslog {
+        let sock = std::os::unix::net::UnixDatagram::bind(path).expect("bind syslog socket");
+        let lines: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+        let l2 = lines.clone();
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 65536];
+            while let Ok(n) = sock.recv(&mut buf) {
+                if let Ok(mut v) = l2.lock() {
+                    v.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                }
+            }
+        });
+        Syslog { lines }
+    }
+
+    /// The message parts (after `mon[PID]: `) logged so far.
+    pub fn messages(&self) -> Vec<String> {
+        self.lines
+            .lock()
+            .map(|v| {
+                v.iter()
+                    .map(|l| l.split_once("]: ").map(|x| x.1).unwrap_or(l).to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn has(&self, needle: &str) -> bool {
+        self.messages().iter().any(|m| m.contains(needle))
+    }
+}
+
+/// A daemon (`monrs`, or `/usr/sbin/mon` for differential runs) on a lab directory.
+pub struct Daemon {
+    pub port: u16,
+    pub trapport: u16,
+    pub child: std::process::Child,
+    pub dir: PathBuf,
+}
+
+impl Daemon {
+    /// Write `mon_cf` and an open auth.cf into the lab and start `program` on it the way
+    /// the transcripts started mon (`-b DIR -B DIR -c mon.cf -a alert.d -s mon.d ...`).
+    pub fn start(program: &std::path::Path, lab: &Lab, mon_cf: &str, extra: &[&str]) -> Daemon {
+        let d = lab.dir.path();
+        std::fs::write(d.join("mon.cf"), mon_cf).expect("write mon.cf");
+        std::fs::write(d.join("auth.cf"), OPEN_AUTH).expect("write auth.cf");
+        let port = super::protocol::free_tcp_udp_port();
+        let trapport = super::protocol::free_tcp_udp_port();
+        Daemon::run(program, d, port, trapport, extra)
+    }
+
+    /// Start `program` again on the same lab and ports (a restart).
+    pub fn run(
+        program: &std::path::Path,
+        d: &std::path::Path,
+        port: u16,
+        trapport: u16,
+        extra: &[&str],
+    ) -> Daemon {
+        let dir = d.display().to_string();
+        let child = std::process::Command::new(program)
+            .args([
+                "-b", &dir, "-B", &dir, "-c", "mon.cf", "-a", "alert.d", "-s", "mon.d",
+            ])
+            .args(["-L", "log", "-D", "state", "-P", "mon.pid"])
+            .args(["-p", &port.to_string(), "-t", &trapport.to_string()])
+            .args(extra)
+            .current_dir(d)
+            .env("MONRS_SYSLOG_SOCKET", d.join("syslog.sock"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(d.join("daemon.stderr"))
+                    .expect("stderr file"),
+            )
+            .spawn()
+            .expect("start the daemon");
+        let mut dmn = Daemon {
+            port,
+            trapport,
+            child,
+            dir: d.to_path_buf(),
+        };
+        // With -f the process we started exits 0 once the daemon has detached.
+        dmn.wait_ready(extra.contains(&"-f"));
+        dmn
+    }
+
+    fn wait_ready(&mut self, detaches: bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait()
+                && !(detaches && status.success())
+            {
+                panic!("the daemon exited ({status}): {}", self.stderr());
+            }
+            if let Ok(mut c) = super::protocol::Raw::connect(self.port)
+                && c.request("version")
+                    .is_ok_and(|r| r.last().is_some_and(|l| l.starts_with("220")))
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the daemon did not answer within 30 s: {}", self.stderr());
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.join("daemon.stderr")).unwrap_or_default()
+    }
+
+    /// One request, its reply lines.
+    pub fn cmd(&self, line: &str) -> Vec<String> {
+        super::protocol::Raw::connect(self.port)
+            .and_then(|mut c| c.request(line))
+            .unwrap_or_else(|e| panic!("`{line}`: {e}; stderr: {}", self.stderr()))
+    }
+
+    /// The opstatus record of `group`/`service`.
+    pub fn opstatus(&self, group: &str, service: &str) -> String {
+        self.cmd(&format!("list opstatus {group},{service}"))
+            .first()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).unwrap_or(0)),
+            sig,
+        );
+    }
+
+    /// Wait up to `secs` for the daemon to exit.
+    pub fn wait_exit(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.signal(nix::sys::signal::Signal::SIGTERM);
+            if self.wait_exit(10).is_none() {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+            }
+        }
+    }
+}
