@@ -191,6 +191,16 @@ pub(crate) fn service(
         .map(|(text, _)| refs_of(&text)),
     };
     for (text, p) in [&deps.a, &deps.m].into_iter().flatten() {
+        for (g, sv) in refs_of(text) {
+            if cfg.service(&g, &sv).is_none() {
+                notes.push(Note::new(
+                    Prio::Notice,
+                    format!(
+                        "{who}: dependency {text:?} refers to {g}:{sv}, which is not defined;                          monrs counts it as up (mon would mute this service for good)"
+                    ),
+                ));
+            }
+        }
         if let Err(e) = p {
             notes.push(Note::new(
                 Prio::Notice,

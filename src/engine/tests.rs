@@ -886,3 +886,141 @@ async fn startup_alerts_and_pids() {
     assert_eq!(snap.services[0].alerts_sent(&snap), 1);
     assert_eq!(snap.services[0].last_alert(), T0);
 }
+
+// T0 is Sunday 2026-11-22 02:36:40 UTC; the rigs evaluate periods in UTC.
+
+#[tokio::test(start_paused = true)]
+async fn exclude_period_holds_and_releases_promptly() {
+    let mut s = service("s", Some(10));
+    // 02:37:00-02:38:59 UTC = 20 s to 140 s after start.
+    s.exclude_period = Some("min {37-38}".into());
+    let r = rig(
+        config(&[("g", &["h"])], vec![("g", vec![s])]),
+        ok_plan(),
+        RigOpts::default(),
+    );
+    r.at(165.0).await;
+    // Due at 20, held (re-checked each second) until the window ends at 140, then one
+    // interval from that run.
+    assert_eq!(r.starts_of("s"), vec![10.0, 140.0, 150.0, 160.0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn global_exclude_period_holds_every_service() {
+    let mut cfg = config(
+        &[("g", &["h"])],
+        vec![("g", vec![service("a", Some(10)), service("b", Some(15))])],
+    );
+    cfg.globals.exclude_period = Some("min {37-38}".into());
+    let r = rig(cfg, ok_plan(), RigOpts::default());
+    r.at(156.0).await;
+    assert_eq!(r.starts_of("a"), vec![10.0, 140.0, 150.0]);
+    assert_eq!(r.starts_of("b"), vec![15.0, 140.0, 155.0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn monitor_dependency_holds_until_the_parent_recovers() {
+    let parent = service("parent", Some(2));
+    let mut child = service("child", Some(2));
+    child.depend = Some("g:parent".into());
+    child.dep_behavior = crate::config::DepBehavior::Monitor;
+    let r = rig(
+        config(&[("g", &["h"])], vec![("g", vec![parent, child])]),
+        Arc::new(|s, el| {
+            if s == "parent" && el < Duration::from_millis(10_500) {
+                (1, "parent down\n".into(), Duration::ZERO)
+            } else {
+                (0, "ok\n".into(), Duration::ZERO)
+            }
+        }),
+        RigOpts::default(),
+    );
+    r.at(17.5).await;
+    // At 2 s the parent is still untested (which counts as up); from 4 s it has failed, so
+    // the child waits, re-checked each second, until the parent's ok result at 12 s.
+    assert_eq!(r.starts_of("child"), vec![2.0, 13.0, 15.0, 17.0]);
+    let snap = r.h.snapshot().await.expect("snapshot");
+    assert_eq!(
+        snap.service("g", "child")
+            .and_then(|v| v.state.depend_status),
+        Some(true)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn alert_dependency_gates_failure_alerts_not_upalerts() {
+    let parent = service("parent", Some(2));
+    let mut child = service("child", Some(2));
+    child.depend = Some("g:parent".into());
+    let r = rig(
+        config(&[("g", &["h"])], vec![("g", vec![parent, child])]),
+        Arc::new(|s, el| {
+            let t = el.as_secs_f64();
+            match s {
+                "parent" if (3.0..9.0).contains(&t) => (1, "parent down\n".into(), Duration::ZERO),
+                "child" if t < 13.0 => (1, "child down\n".into(), Duration::ZERO),
+                _ => (0, "ok\n".into(), Duration::ZERO),
+            }
+        }),
+        RigOpts::default(),
+    );
+    r.at(14.5).await;
+    let child: Vec<(u64, AlertKind)> = r
+        .alerts
+        .lock()
+        .map(|v| {
+            v.iter()
+                .filter(|(_, c)| c.service == "child")
+                .map(|(d, c)| (d.as_secs(), c.kind))
+                .collect()
+        })
+        .expect("lock");
+    // 2 s: the parent is untested (up): alert. 4-8 s: the parent is down: muted.
+    // 10, 12 s: the parent is back: alerts again. 14 s: the upalert.
+    assert_eq!(
+        child,
+        vec![
+            (2, AlertKind::Failure),
+            (10, AlertKind::Failure),
+            (12, AlertKind::Failure),
+            (14, AlertKind::Up)
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn cron_service_runs_at_the_cron_instants() {
+    let mut s = service("c", Some(1));
+    s.schedule = Schedule::Cron("*/5 * * * * *".into());
+    let r = rig(
+        config(&[("g", &["h"])], vec![("g", vec![s])]),
+        ok_plan(),
+        RigOpts::default(),
+    );
+    r.at(21.0).await;
+    // T0 is a multiple of 5 s: the instants strictly after it.
+    assert_eq!(r.starts_of("c"), vec![5.0, 10.0, 15.0, 20.0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn startup_alerts_again_on_reset_only_when_configured() {
+    let mut s = service("s", Some(100));
+    s.periods[0].startupalerts = vec![line("rec.alert start")];
+    let mut with = config(&[("g", &["h"])], vec![("g", vec![s])]);
+    with.globals.startupalerts_on_reset = true;
+    let mut without = with.clone();
+    without.globals.startupalerts_on_reset = false;
+    for (cfg, want) in [(with, 2), (without, 1)] {
+        let shared = Arc::new(Mutex::new(Ok(cfg)));
+        let r = reload_rig(shared, RigOpts::default());
+        r.at(1.0).await;
+        r.h.reload().await.expect("reload");
+        r.at(2.0).await;
+        let n = r
+            .alert_log()
+            .iter()
+            .filter(|(_, k, _, _)| *k == AlertKind::Startup)
+            .count();
+        assert_eq!(n, want);
+    }
+}
