@@ -488,3 +488,35 @@ async fn debian_mysql_monitor_failover_shape() {
     ));
     assert_eq!(healthy, 1, "the first result was a success");
 }
+
+/// `hostdepend`: hosts named in a failing parent's summary leave the child's argv (and
+/// come back when the parent recovers); `-h` of alerts is not affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_dependency_drops_hosts_named_by_a_failing_parent() {
+    let lab = Lab::new();
+    let parent = service("parent", S, "flag.monitor", lab.env());
+    let mut child = service("child", S, "flag.monitor", lab.env());
+    child.hostdepend = Some("g1:parent".into());
+    child.periods[0].alerts = vec![line("rec.alert X")];
+    lab.flag("parent", 1, "h2 down\n");
+    lab.flag("child", 1, "child down\n");
+    let (_h, _t) = lab.start(config(
+        &[("g1", &["h1", "h2", "h3"])],
+        vec![("g1", vec![parent, child])],
+    ));
+    wait_for(15, "the child run without h2", || {
+        (lab.argv("child") == "h1 h3").then_some(())
+    })
+    .await;
+    let rec = wait_for(10, "the child's alert", || lab.recs().into_iter().next()).await;
+    assert_eq!(
+        rec.arg_after("-h"),
+        Some("h1 h2 h3"),
+        "-h keeps every enabled host"
+    );
+    lab.flag("parent", 0, "fine\n");
+    wait_for(15, "h2 back in the child's argv", || {
+        (lab.argv("child") == "h1 h2 h3").then_some(())
+    })
+    .await;
+}

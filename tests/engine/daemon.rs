@@ -317,3 +317,68 @@ fn lvs_director_example_end_to_end() {
         "alertevery 600s held the repeats back"
     );
 }
+
+/// Traps through the daemon: `monrs trap` → the UDP listener → the engine → a trap alert
+/// (`-T`); silence → a trap timeout alert (`-O`); an unknown group → `default/default`
+/// with MON_TRAP_INTENDED.
+#[test]
+fn traps_alert_time_out_and_route_to_default() {
+    let lab = Lab::new();
+    let rec = lab.path("rec").display().to_string();
+    let mon_cf = format!(
+        "serverbind = 127.0.0.1\ntrapbind = 127.0.0.1\nauthtype = trustlocal\n\n\
+         hostgroup g1 hostA\n\nwatch g1\n    service trapsvc\n        RECDIR={rec}\n\
+         \x20       traptimeout 3s\n        period wd {{Sun-Sat}}\n            alert rec.alert T\n\
+         \x20           upalert rec.alert up-T\n\n\
+         watch default\n    service default\n        RECDIR={rec}\n        period wd {{Sun-Sat}}\n\
+         \x20           alert rec.alert D\n"
+    );
+    let d = Daemon::start(&monrs_bin(), &lab, &mon_cf, &[]);
+    let auth = format!("{OPEN_AUTH}\ntrap section\n127.0.0.1 trapuser efqZQsz2CINrw\n");
+    std::fs::write(lab.path("auth.cf"), auth).expect("auth.cf");
+    assert_eq!(
+        d.cmd("reload auth").last().map(String::as_str),
+        Some("220 reload completed")
+    );
+    let send = |grp: &str, sta: &str, sum: &str| {
+        let st = std::process::Command::new(monrs_bin())
+            .args(["trap", "-g", grp, "-s", "trapsvc", "-r", sta, "-S", sum])
+            .args(["--detail", "line one", "-U", "trapuser", "-P", "trappw"])
+            .args(["-p", &d.trapport.to_string(), "127.0.0.1"])
+            .status()
+            .expect("monrs trap");
+        assert!(st.success());
+    };
+    send("g1", "2", "remote failed");
+    let t = wait(10, "the trap alert", || {
+        lab.recs().into_iter().find(|r| r.kind() == "trap")
+    });
+    assert_eq!(t.argv[8], "-T");
+    assert_eq!(t.user_args(), ["T"]);
+    assert_eq!(t.env["MON_RETVAL"], "2");
+    assert!(t.stdin.starts_with("remote failed\n"), "{:?}", t.stdin);
+    assert!(t.stdin.ends_with("line one"), "{:?}", t.stdin);
+    let rec = d.opstatus("g1", "trapsvc");
+    assert_eq!(field(&rec, "opstatus"), Some("0"));
+    assert_eq!(field(&rec, "last_summary"), Some("remote\\20failed"));
+    // No trap for 3 s: a trap timeout.
+    let tt = wait(10, "the trap timeout alert", || {
+        lab.recs().into_iter().find(|r| r.kind() == "traptimeout")
+    });
+    assert_eq!(tt.argv[8], "-O");
+    assert!(
+        tt.stdin
+            .starts_with("trap timeout\ntrap timeout after 3s at "),
+        "{:?}",
+        tt.stdin
+    );
+    // An unknown group goes to default/default, which knows where it was meant to go.
+    send("nosuchgroup", "1", "elsewhere");
+    let dflt = wait(10, "the default/default alert", || {
+        lab.recs().into_iter().find(|r| r.user_args() == ["D"])
+    });
+    assert_eq!(
+        dflt.env.get("MON_TRAP_INTENDED").map(String::as_str),
+        Some("nosuchgroup:trapsvc")
+    );
+}
