@@ -1024,3 +1024,59 @@ async fn startup_alerts_again_on_reset_only_when_configured() {
         assert_eq!(n, want);
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn reload_keeps_unchanged_running_monitors_and_kills_removed_ones() {
+    let slow = |name: &str| service(name, Some(10));
+    let cfg = Arc::new(Mutex::new(Ok::<Config, String>(config(
+        &[("g", &["h"])],
+        vec![("g", vec![slow("kept"), slow("removed")])],
+    ))));
+    // Every run takes 5 s (reload_rig's plan would finish at once).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = paths(dir.path());
+    let c2 = cfg.clone();
+    let loader: Loader = Arc::new(move || {
+        Ok(Setup {
+            config: Arc::new(c2.lock().map_err(|e| e.to_string())?.clone()?),
+            paths: p.clone(),
+            maxkeep: 100,
+            maxprocs: 0,
+            randstart: None,
+            historic: None,
+        })
+    });
+    let first = cfg.lock().expect("lock").clone().expect("config");
+    let r = rig(
+        first,
+        Arc::new(|_, _| (1, "slow failure\n".into(), Duration::from_secs(5))),
+        RigOpts {
+            loader: Some(loader),
+            dir: Some(dir),
+            ..RigOpts::default()
+        },
+    );
+    r.at(12.0).await;
+    assert_eq!(r.h.stats().await.expect("stats").running, 2);
+    *cfg.lock().expect("lock") = Ok(config(&[("g", &["h"])], vec![("g", vec![slow("kept")])]));
+    r.h.reload().await.expect("reload");
+    assert_eq!(
+        r.h.stats().await.expect("stats").running,
+        1,
+        "the removed one was killed"
+    );
+    r.at(16.0).await;
+    let snap = r.h.snapshot().await.expect("snapshot");
+    let kept = snap.service("g", "kept").expect("kept");
+    assert_eq!(
+        kept.state.op_status,
+        OpStatus::FAIL,
+        "the run begun before the reload finished"
+    );
+    assert_eq!(kept.state.failure_count, 1);
+    assert_eq!(
+        r.starts_of("kept"),
+        vec![10.0],
+        "not restarted by the reload"
+    );
+}

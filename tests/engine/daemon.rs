@@ -382,3 +382,39 @@ fn traps_alert_time_out_and_route_to_default() {
         Some("nosuchgroup:trapsvc")
     );
 }
+
+/// `historicfile` is appended per counted alert and read back at start, keeping only
+/// lines newer than `historictime` and at most `histlength`.
+#[test]
+fn historicfile_is_reloaded_with_historictime() {
+    let lab = Lab::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let old = now - 7200;
+    let recent = now - 60;
+    std::fs::write(
+        lab.path("log/history"),
+        format!(
+            "# comment\nalert g1 s1 {old} /x/rec.alert (X) too old\n\n\
+             alert g1 s1 {recent} /x/rec.alert (X) recent one\n"
+        ),
+    )
+    .expect("history");
+    lab.flag("s1", 1, "fresh failure\n");
+    let text = cf(&flag_service(&lab, "s1", "")).replace(
+        "historicfile = history\n",
+        "historicfile = history\nhistorictime = 1h\n",
+    );
+    let d = Daemon::start(&monrs_bin(), &lab, &text, &[]);
+    let hist = wait(15, "the new alert in the history", || {
+        let h = d.cmd("list alerthist");
+        (h.len() >= 3).then_some(h)
+    });
+    assert!(hist[0].contains("recent\\20one"), "{hist:?}");
+    assert!(!hist.iter().any(|l| l.contains("too\\20old")), "{hist:?}");
+    assert!(hist[1].contains("fresh\\20failure"), "{hist:?}");
+    let file = std::fs::read_to_string(lab.path("log/history")).expect("history");
+    assert!(file.ends_with("(X) fresh failure\n"), "{file}");
+}
