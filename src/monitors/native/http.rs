@@ -758,13 +758,22 @@ fn describe_error(e: &reqwest::Error) -> String {
             return format!("TLS: {tls}");
         }
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref()
-                && let Some(tls) = inner.downcast_ref::<rustls::Error>()
-            {
-                return format!("TLS: {tls}");
-            }
-            if let Some(code) = io.raw_os_error() {
-                return format!("connect: {}", perl::strerror(code));
+            // io::Error hides its payload from source(): look inside (it nests).
+            let mut inner_io = io;
+            loop {
+                if let Some(code) = inner_io.raw_os_error() {
+                    return format!("connect: {}", perl::strerror(code));
+                }
+                let Some(payload) = inner_io.get_ref() else {
+                    break;
+                };
+                if let Some(tls) = payload.downcast_ref::<rustls::Error>() {
+                    return format!("TLS: {tls}");
+                }
+                match payload.downcast_ref::<std::io::Error>() {
+                    Some(next) => inner_io = next,
+                    None => break,
+                }
             }
         }
         innermost = err.to_string();
