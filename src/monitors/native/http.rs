@@ -350,7 +350,7 @@ pub async fn run(program: &str, argv: &[&[u8]], until: Instant) -> Report {
                 .operands
                 .iter()
                 .map(|h| raw_check(h, &opts, alarm, negative, until));
-            futures_util::future::join_all(checks).await
+            super::per_host(checks).await
         }
         Some(ext) => match build_client(ext, &opts) {
             Ok(client) => {
@@ -358,7 +358,7 @@ pub async fn run(program: &str, argv: &[&[u8]], until: Instant) -> Report {
                     .operands
                     .iter()
                     .map(|h| ext_check(&client, h, &opts, ext, alarm, until));
-                futures_util::future::join_all(checks).await
+                super::per_host(checks).await
             }
             Err(e) => {
                 stderr.extend_from_slice(format!("http.monitor: {e}\n").as_bytes());

@@ -226,10 +226,10 @@ pub fn select(
 ) -> Option<Result<NativeCheck, String>> {
     match choose(name, script, globals)? {
         Choice::Script(why) => {
-            tracing::debug!("{why}");
+            log_once(why);
             return None;
         }
-        Choice::Native(why) => tracing::debug!("{why}"),
+        Choice::Native(why) => log_once(why),
     }
     let kind = Kind::from_name(name)?;
     let program = match script {
@@ -288,7 +288,10 @@ impl NativeCheck {
     /// Like `run`, with per-host results and stderr and stdout kept apart.
     pub async fn run_report(&self, hosts: &[String], deadline: Duration) -> Report {
         let started = Instant::now();
-        let until = started + deadline;
+        // A deadline too far out to represent is no deadline.
+        let until = started
+            .checked_add(deadline)
+            .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86_400));
         let argv: Vec<&[u8]> = self
             .args
             .iter()
@@ -303,6 +306,43 @@ impl NativeCheck {
         report.duration = started.elapsed();
         report
     }
+}
+
+/// Log a selection decision at info level the first time it is made in this process
+/// (select may be called for every run; the decision is news only once).
+fn log_once(why: String) {
+    static SEEN: std::sync::Mutex<std::collections::BTreeSet<String>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let fresh = SEEN
+        .lock()
+        .map(|mut s| s.insert(why.clone()))
+        .unwrap_or(true);
+    if fresh {
+        tracing::info!("{why}");
+    } else {
+        tracing::debug!("{why}");
+    }
+}
+
+/// At most this many hosts of one check are in flight at once (file descriptors are finite).
+pub const MAX_PARALLEL_HOSTS: usize = 256;
+
+/// Run one future per host, concurrently (bounded), results in host order.
+pub(crate) async fn per_host<F: std::future::Future>(
+    futs: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    use futures_util::StreamExt;
+    let mut futs: Vec<F> = futs.into_iter().collect();
+    if futs.len() == 1
+        && let Some(only) = futs.pop()
+    {
+        // The common single-host service: no stream machinery.
+        return vec![only.await];
+    }
+    futures_util::stream::iter(futs)
+        .buffered(MAX_PARALLEL_HOSTS)
+        .collect()
+        .await
 }
 
 /// Install rustls's ring provider once per process (reqwest and mysql_async need one).

@@ -324,7 +324,7 @@ pub async fn run(program: &str, argv: &[&[u8]], until: Instant) -> Report {
     };
 
     let checks = o.operands.iter().map(|h| check_host(h, &settings, until));
-    let results = futures_util::future::join_all(checks).await;
+    let results = super::per_host(checks).await;
 
     let mut failures: Vec<&[u8]> = Vec::new();
     let mut details: Vec<Vec<u8>> = Vec::new();

@@ -81,7 +81,7 @@ pub async fn run(program: &str, argv: &[&[u8]], until: Instant) -> Report {
         .operands
         .iter()
         .map(|host| check_host(host, port, alarm, until, send.as_deref(), expect.as_ref()));
-    let results = futures_util::future::join_all(checks).await;
+    let results = super::per_host(checks).await;
 
     // Perl's warnings, in the order the script would meet them host by host: the port's
     // numification warns once, its truncation on every sockaddr_in; then the alarm.
@@ -200,6 +200,50 @@ async fn check_host(
     (talk(addr, limit_at, send, expect).await, start.elapsed())
 }
 
+/// A connected socket: still outside the reactor when the kernel finished at once.
+enum Connected {
+    Plain(socket2::Socket),
+    Registered(TcpStream),
+}
+
+impl Connected {
+    fn into_stream(self) -> std::io::Result<TcpStream> {
+        match self {
+            Connected::Plain(s) => TcpStream::from_std(std::net::TcpStream::from(s)),
+            Connected::Registered(s) => Ok(s),
+        }
+    }
+}
+
+/// `connect()` as tokio does it, minus the reactor round trip when the handshake is
+/// complete by the time connect returns (loopback, mostly): socket, connect,
+/// getpeername, close instead of seven system calls.
+async fn connect(addr: SocketAddr) -> std::io::Result<Connected> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let sock = Socket::new(
+        Domain::for_address(addr),
+        Type::STREAM.nonblocking(),
+        Some(Protocol::TCP),
+    )?;
+    match sock.connect(&addr.into()) {
+        Ok(()) => return Ok(Connected::Plain(sock)),
+        Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EINPROGRESS as i32) => {}
+        Err(e) => return Err(e),
+    }
+    if sock.peer_addr().is_ok() {
+        return Ok(Connected::Plain(sock));
+    }
+    if let Some(e) = sock.take_error()? {
+        return Err(e);
+    }
+    let stream = TcpStream::from_std(std::net::TcpStream::from(sock))?;
+    stream.writable().await?;
+    if let Some(e) = stream.take_error()? {
+        return Err(e);
+    }
+    Ok(Connected::Registered(stream))
+}
+
 async fn talk(
     addr: SocketAddr,
     limit_at: Instant,
@@ -207,10 +251,18 @@ async fn talk(
     expect: Option<&Regex>,
 ) -> Outcome {
     use tokio::time::timeout_at;
-    let mut stream = match timeout_at(limit_at, TcpStream::connect(addr)).await {
+    let errno = |e: std::io::Error| e.raw_os_error().unwrap_or(libc_eio());
+    let conn = match timeout_at(limit_at, connect(addr)).await {
         Err(_) => return Outcome::Timeout,
-        Ok(Err(e)) => return Outcome::ConnectErr(e.raw_os_error().unwrap_or(libc_eio())),
-        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return Outcome::ConnectErr(errno(e)),
+        Ok(Ok(c)) => c,
+    };
+    if send.is_none() && expect.is_none() {
+        return Outcome::Ok;
+    }
+    let mut stream = match conn.into_stream() {
+        Ok(s) => s,
+        Err(e) => return Outcome::ConnectErr(errno(e)),
     };
     if let Some(data) = send {
         match timeout_at(limit_at, stream.write_all(data)).await {
@@ -278,15 +330,6 @@ pub fn unescape(s: &[u8]) -> Vec<u8> {
         i += 1;
     }
     out
-}
-
-/// Hidden from docs: used by the benchmark to time the bare connect path.
-#[doc(hidden)]
-pub async fn connect_once(addr: SocketAddr, limit: Duration) -> bool {
-    matches!(
-        tokio::time::timeout(limit, TcpStream::connect(addr)).await,
-        Ok(Ok(_))
-    )
 }
 
 #[cfg(test)]
