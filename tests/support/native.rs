@@ -564,17 +564,23 @@ impl Drop for TlsServer {
 
 // === MariaDB ===
 
-/// Run SQL as root on the machine's MariaDB (127.0.0.1:3306).
+/// Run SQL as root on the machine's MariaDB: over TCP (127.0.0.1:3306, root without a
+/// password, as the project machine is set up), else over its socket as the OS root user
+/// (Debian's default unix_socket login for root).
 pub fn machine_sql(sql: &str) -> Result<(), String> {
-    let out = Command::new("mysql")
-        .args(["-h127.0.0.1", "-P3306", "-uroot", "--batch", "-e", sql])
-        .output()
-        .map_err(|e| format!("run mysql: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    let mut errors = String::new();
+    for conn in [&["-h127.0.0.1", "-P3306"][..], &["--protocol=socket"][..]] {
+        let out = Command::new("mysql")
+            .args(conn)
+            .args(["-uroot", "--batch", "-e", sql])
+            .output()
+            .map_err(|e| format!("run mysql: {e}"))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        errors.push_str(&String::from_utf8_lossy(&out.stderr));
     }
+    Err(errors)
 }
 
 /// A user and three databases on the machine's MariaDB, named for this test process, with
@@ -703,10 +709,18 @@ impl Drop for MariaDb {
     }
 }
 
-/// Whether this machine lets us make a network namespace (`unshare -n`, root).
+/// Whether this machine lets us make a network namespace and set routes in it
+/// (`unshare -n`, `ip`, root).
 pub fn can_unshare() -> bool {
     Command::new("unshare")
-        .args(["-n", "true"])
+        .args([
+            "-n",
+            "sh",
+            "-c",
+            "ip link set lo up && ip route add unreachable 10.0.0.0/8",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
 }

@@ -454,3 +454,45 @@ mod tests {
         }
     }
 }
+
+/// Arbitrary input never panics the parsers that see user-controlled text.
+#[cfg(test)]
+mod robustness {
+    use proptest::prelude::*;
+
+    fn args() -> impl Strategy<Value = Vec<Vec<u8>>> {
+        let word = prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..12),
+            proptest::sample::select(vec![
+                b"-p".to_vec(),
+                b"-t".to_vec(),
+                b"--".to_vec(),
+                b"-".to_vec(),
+                b"--help".to_vec(),
+                b"--port".to_vec(),
+                b"--mode=mysql".to_vec(),
+                b"-pt".to_vec(),
+                b"--p=1".to_vec(),
+            ]),
+        ];
+        proptest::collection::vec(word, 0..8)
+    }
+
+    proptest! {
+        #[test]
+        fn parsers_never_panic(argv in args(), text in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+            let _ = super::getopt::std_getopts("p:t:u:a:m:osM:H:c:b:r:w:kC:", "p:t:u:a:m:o", &refs, "/x/http.monitor");
+            let _ = super::getopt::long_getoptions(&[("port", super::getopt::LongType::Int), ("mode", super::getopt::LongType::Str)], &refs);
+            let (n, _) = super::perl::numify(&text);
+            let _ = (n.iv(), n.uv(), super::perl::alarm_secs(n), super::perl::pack_port(n));
+            let _ = super::perl::inet_aton(&text);
+            let _ = super::perl::display(&text);
+            let _ = super::mysql::odbc_parse(&text);
+            let _ = super::http::extract_header(&text);
+            let _ = super::http::cert_not_after(&text);
+            let _ = super::http::perl_regex(&String::from_utf8_lossy(&text));
+            let _ = super::tcp::unescape(&text);
+        }
+    }
+}
