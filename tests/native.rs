@@ -563,6 +563,33 @@ fn mysql_matches_script_on_the_machines_mariadb() {
 }
 
 #[test]
+fn mysql_matches_script_for_servers_that_are_not_mysql() {
+    let closer = AcceptServer::start();
+    let http = BannerServer::start(b"HTTP/1.0 400 Bad Request\r\n\r\n", false);
+    let ssh = BannerServer::start(b"SSH-2.0-OpenSSH_9.2\r\n", true);
+    let hang = BacklogServer::start();
+    let handles: Vec<_> = [closer.port, http.port, ssh.port, hang.port]
+        .into_iter()
+        .map(|port| {
+            thread::spawn(move || {
+                let p = format!("--port={port}");
+                let (mut s, mut n) = both(
+                    "msql-mysql.monitor",
+                    &["--mode=mysql", &p, "--timeout=2", "127.0.0.1"],
+                );
+                s.output = mask_system_error(&s.output);
+                n.output = mask_system_error(&n.output);
+                (port, s, n)
+            })
+        })
+        .collect();
+    for h in handles {
+        let (port, s, n) = h.join().expect("case thread");
+        assert_same(&format!("mysql against port {port}"), &s, &n);
+    }
+}
+
+#[test]
 fn mysql_password_files_and_mode_from_the_name() {
     let db = ScratchDb::create("p");
     let n = db.name.as_str();

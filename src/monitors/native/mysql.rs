@@ -568,7 +568,16 @@ fn client_error(e: &mysql_async::Error, where_: &Where) -> String {
                 _ => format!("{LOST} 11"),
             }
         }
-        Error::Io(_) | Error::Driver(_) => format!("{LOST} 11"),
+        // A peer that is not a MySQL server (or went away mid-greeting) shows up as a
+        // closed connection or a packet that cannot be parsed.
+        Error::Io(_)
+        | Error::Driver(
+            mysql_async::DriverError::ConnectionClosed
+            | mysql_async::DriverError::PacketOutOfOrder
+            | mysql_async::DriverError::UnexpectedPacket { .. }
+            | mysql_async::DriverError::PacketTooLarge
+            | mysql_async::DriverError::CantParseServerVersion { .. },
+        ) => format!("{LOST} 11"),
         other => other.to_string(),
     }
 }
