@@ -1,7 +1,7 @@
 //! Native tcp, http and mysql checks against real servers. Golden outputs are what Debian's
 //! scripts (`/usr/lib/mon/mon.d`) print for the same arguments against the same server,
-//! run side by side in each test; only http.monitor's per-host block order is normalised
-//! (the script prints them in Perl hash order, which is random).
+//! run side by side in each test. Normalised: http.monitor's per-host block order (Perl
+//! hash order, random) and libmariadb's left-over errno after a lost handshake.
 
 use std::process::Command;
 use std::thread;

@@ -604,11 +604,37 @@ async fn fetch(
     }
 }
 
+/// What makes two extension clients different (everything else is per request).
+#[derive(Clone, PartialEq, Eq)]
+struct ClientKey {
+    agent: Vec<u8>,
+    redirects: usize,
+    insecure: bool,
+    ca: Option<Vec<u8>>,
+}
+
+/// Clients are reused across runs: building one loads the system's root certificates.
+/// They keep no idle connections, so every check still opens its own.
 fn build_client(ext: &Ext, opts: &Options) -> Result<reqwest::Client, String> {
+    static CACHE: std::sync::Mutex<Vec<(ClientKey, reqwest::Client)>> =
+        std::sync::Mutex::new(Vec::new());
+    const CACHE_MAX: usize = 32;
+    let key = ClientKey {
+        agent: opts.agent.clone(),
+        redirects: ext.redirects,
+        insecure: ext.insecure,
+        ca: ext.ca.clone(),
+    };
+    if let Ok(cache) = CACHE.lock()
+        && let Some((_, c)) = cache.iter().find(|(k, _)| *k == key)
+    {
+        return Ok(c.clone());
+    }
     super::ensure_crypto_provider();
     let agent = String::from_utf8_lossy(&opts.agent).into_owned();
     let mut b = reqwest::Client::builder()
         .no_proxy()
+        .pool_max_idle_per_host(0)
         .user_agent(agent)
         .tls_info(true)
         .redirect(if ext.redirects == 0 {
@@ -623,8 +649,16 @@ fn build_client(ext: &Ext, opts: &Options) -> Result<reqwest::Client, String> {
         let cert = reqwest::Certificate::from_pem(pem).map_err(|e| format!("-C: {e}"))?;
         b = b.tls_certs_only([cert]);
     }
-    b.build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+    let client = b
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    if let Ok(mut cache) = CACHE.lock() {
+        if cache.len() >= CACHE_MAX {
+            cache.remove(0);
+        }
+        cache.push((key, client.clone()));
+    }
+    Ok(client)
 }
 
 async fn ext_check(
