@@ -376,11 +376,6 @@ pub fn strerror(errno: i32) -> String {
     }
 }
 
-/// The errno of an I/O error, for messages that print `$!` or a number.
-pub fn errno_of(e: &std::io::Error) -> Option<i32> {
-    e.raw_os_error()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,9 @@ use super::{HostReport, Kind, Report, budget, resolve_v4};
 /// Getopt::Std spec: the script's `p:t:` plus the send/expect extension.
 const SPEC: &str = "p:t:s:e:";
 
+/// errno for an I/O error that carries none (never seen from connect or write).
+const EIO: i32 = nix::errno::Errno::EIO as i32;
+
 /// Largest reply kept while waiting for `-e`.
 const EXPECT_LIMIT: usize = 64 * 1024;
 
@@ -251,7 +254,7 @@ async fn talk(
     expect: Option<&Regex>,
 ) -> Outcome {
     use tokio::time::timeout_at;
-    let errno = |e: std::io::Error| e.raw_os_error().unwrap_or(libc_eio());
+    let errno = |e: std::io::Error| e.raw_os_error().unwrap_or(EIO);
     let conn = match timeout_at(limit_at, connect(addr)).await {
         Err(_) => return Outcome::Timeout,
         Ok(Err(e)) => return Outcome::ConnectErr(errno(e)),
@@ -267,7 +270,7 @@ async fn talk(
     if let Some(data) = send {
         match timeout_at(limit_at, stream.write_all(data)).await {
             Err(_) => return Outcome::Timeout,
-            Ok(Err(e)) => return Outcome::SendErr(e.raw_os_error().unwrap_or(libc_eio())),
+            Ok(Err(e)) => return Outcome::SendErr(e.raw_os_error().unwrap_or(EIO)),
             Ok(Ok(())) => {}
         }
     }
@@ -289,11 +292,6 @@ async fn talk(
             Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
         }
     }
-}
-
-/// EIO, for the (never seen) connect error without an errno.
-fn libc_eio() -> i32 {
-    5
 }
 
 /// `-s` text with C-style escapes: `\r \n \t \0 \\ \xHH`; anything else stays as written.
