@@ -1079,3 +1079,42 @@ fn random_option_vectors_match_the_scripts() {
     golden_all("http.monitor", http, true);
     golden_all("msql-mysql.monitor", mysql, false);
 }
+
+/// Every tcp/http/mysql `monitor` line in the spec's example configs is taken natively and
+/// none is rejected as an invalid option set.
+#[test]
+fn example_configs_monitor_lines_select_native() {
+    use monrs::config::Globals;
+    use monrs::config::words::quotewords;
+    use monrs::monitors::native::select;
+    let dir = repo_root().join("tests/fixtures/examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "cf") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read example");
+        for line in text.lines() {
+            let Some(rest) = line.trim_start().strip_prefix("monitor ") else {
+                continue;
+            };
+            let first = rest.split_whitespace().next().unwrap_or_default();
+            if monrs::monitors::native::Kind::from_name(first).is_none() {
+                continue;
+            }
+            let words = quotewords(rest).expect("balanced quotes");
+            let Some((name, args)) = words.split_first() else {
+                continue;
+            };
+            seen += 1;
+            let got = select(name, args, None, &Globals::default());
+            assert!(
+                matches!(got, Some(Ok(_))),
+                "{}: {line}: {got:?}",
+                path.display()
+            );
+        }
+    }
+    assert!(seen >= 10, "only {seen} monitor lines found");
+}
