@@ -180,6 +180,35 @@ pub fn choose(name: &str, script: Option<&Path>, globals: &Globals) -> Option<Ch
     )))
 }
 
+/// mon's monitor lookup (config.md §8.2): the first directory on the mondir path that
+/// holds an executable file of that name.
+pub fn find_script(name: &str, mondir: &[PathBuf]) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    mondir.iter().map(|d| d.join(name)).find(|p| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
+/// One line per distinct native-capable `monitor` name in `config`, saying whether it runs
+/// natively or as a script and why (for the log at config load and for `--check`).
+pub fn describe(config: &crate::config::Config, mondir: &[PathBuf]) -> Vec<String> {
+    let mut names: Vec<&str> = config
+        .services()
+        .filter_map(|(_, s)| s.monitor.as_ref().map(|m| m.name.as_str()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let script = find_script(name, mondir);
+            match choose(name, script.as_deref(), &config.globals)? {
+                Choice::Native(why) | Choice::Script(why) => Some(why),
+            }
+        })
+        .collect()
+}
+
 fn stock_path(kind: Kind) -> PathBuf {
     Path::new(STOCK_MONDIR).join(kind.stock_script())
 }
@@ -395,6 +424,56 @@ mod tests {
         assert_eq!(Kind::from_name("/x/y/mysql.monitor"), Some(Kind::Mysql));
         assert_eq!(Kind::from_name("https"), Some(Kind::Http));
         assert_eq!(Kind::from_name("fping.monitor"), None);
+    }
+
+    #[test]
+    fn mondir_lookup_takes_the_first_executable() {
+        use std::os::unix::fs::PermissionsExt;
+        let a = tempfile::tempdir().expect("tempdir");
+        let b = tempfile::tempdir().expect("tempdir");
+        let plain = a.path().join("tcp.monitor");
+        std::fs::write(&plain, "#!/bin/sh\n").expect("write");
+        let exe = b.path().join("tcp.monitor");
+        std::fs::write(&exe, "#!/bin/sh\n").expect("write");
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let path = [a.path().to_path_buf(), b.path().to_path_buf()];
+        assert_eq!(find_script("tcp.monitor", &path), Some(exe));
+        assert_eq!(find_script("http.monitor", &path), None);
+    }
+
+    #[test]
+    fn describe_reports_each_native_name_once() {
+        use crate::config::{Config, MonitorLine, Service, Watch};
+        let svc = |n: &str, mon: &str| {
+            let mut s = Service::new(n, 1);
+            s.monitor = Some(MonitorLine {
+                raw: mon.to_string(),
+                name: mon.to_string(),
+                args: String::new(),
+            });
+            s
+        };
+        let config = Config {
+            source: PathBuf::from("mon.cf"),
+            globals: Globals::default(),
+            hostgroups: Vec::new(),
+            aliases: Vec::new(),
+            views: Vec::new(),
+            watches: vec![Watch {
+                name: "g".into(),
+                line: 1,
+                services: vec![
+                    svc("a", "tcp.monitor"),
+                    svc("b", "tcp.monitor"),
+                    svc("c", "fping.monitor"),
+                    svc("d", "http.monitor"),
+                ],
+            }],
+        };
+        let lines = describe(&config, &[]);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].starts_with("http.monitor: no script"), "{lines:?}");
+        assert!(lines[1].starts_with("tcp.monitor: no script"), "{lines:?}");
     }
 
     #[test]
