@@ -7,3 +7,6 @@ mod depend;
 mod period;
 mod protocol;
 mod support;
+
+/// Native tcp/http/mysql checks against real servers, compared with Debian's scripts.
+mod native;

@@ -25,5 +25,6 @@ pub fn repo_root() -> PathBuf {
 
 pub mod actions;
 pub mod config;
+pub mod native;
 pub mod perl;
 pub mod protocol;
