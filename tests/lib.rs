@@ -9,3 +9,6 @@ mod protocol;
 mod support;
 // The engine with real processes: scheduling, monitors, alerts, Debian's scripts.
 mod engine;
+
+/// Native tcp/http/mysql checks against real servers, compared with Debian's scripts.
+mod native;

@@ -27,5 +27,6 @@ pub fn repo_root() -> PathBuf {
 
 pub mod actions;
 pub mod config;
+pub mod native;
 pub mod perl;
 pub mod protocol;
