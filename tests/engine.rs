@@ -391,6 +391,19 @@ async fn debian_http_monitor_lvs_shape() {
     );
 }
 
+/// Drops the test's database and user however the test ends.
+struct DbGuard(String, String);
+
+impl Drop for DbGuard {
+    fn drop(&mut self) {
+        let (db, user) = (&self.0, &self.1);
+        mysql(&format!(
+            "DROP DATABASE IF EXISTS {db}; DROP USER IF EXISTS '{user}'@'%'; \
+             DROP USER IF EXISTS '{user}'@'localhost';"
+        ));
+    }
+}
+
 fn mysql(sql: &str) -> bool {
     std::process::Command::new("mysql")
         .args(["-h127.0.0.1", "-uroot", "-e", sql])
@@ -406,6 +419,7 @@ async fn debian_mysql_monitor_failover_shape() {
     let lab = Lab::new();
     let db = format!("monrs_engine_{}", std::process::id());
     let user = format!("mon_{}", std::process::id());
+    let _cleanup = DbGuard(db.clone(), user.clone());
     let ok = mysql(&format!(
         "CREATE DATABASE IF NOT EXISTS {db}; CREATE TABLE IF NOT EXISTS {db}.t (i INT); \
          CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY 'pw-{user}'; \
@@ -483,9 +497,6 @@ async fn debian_mysql_monitor_failover_shape() {
         lab.recs().into_iter().find(|r| r.kind() == "up")
     })
     .await;
-    mysql(&format!(
-        "DROP DATABASE {db}; DROP USER '{user}'@'%'; DROP USER '{user}'@'localhost';"
-    ));
     assert_eq!(healthy, 1, "the first result was a success");
 }
 

@@ -418,3 +418,143 @@ fn historicfile_is_reloaded_with_historictime() {
     let file = std::fs::read_to_string(lab.path("log/history")).expect("history");
     assert!(file.ends_with("(X) fresh failure\n"), "{file}");
 }
+
+fn mysql(sql: &str) -> bool {
+    std::process::Command::new("mysql")
+        .args(["-h127.0.0.1", "-uroot", "-e", sql])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Drops the test's database and user however the test ends.
+struct DbGuard(String, String);
+
+impl Drop for DbGuard {
+    fn drop(&mut self) {
+        let (db, user) = (&self.0, &self.1);
+        mysql(&format!(
+            "DROP DATABASE IF EXISTS {db}; DROP USER IF EXISTS '{user}'@'%'; \
+             DROP USER IF EXISTS '{user}'@'localhost';"
+        ));
+    }
+}
+
+/// tests/fixtures/examples/aggregate-mysql-failover.cf through the daemon, with monrs's
+/// native tcp and mysql checks (the default), the four listeners on free local ports, the
+/// MySQL check against a test-owned database, 1 s intervals, and ha-down.alert replaced by
+/// the recording alert. As the example says: `alertafter 2` fires on the 2nd consecutive
+/// failure and on every one after it, with `-s agg-6480 -g aggregate -h localhost`.
+#[test]
+fn aggregate_mysql_failover_example_end_to_end() {
+    let lab = Lab::new();
+    let listeners: Vec<TcpListener> = (0..4)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    let ports: Vec<u16> = listeners
+        .iter()
+        .map(|l| l.local_addr().expect("addr").port())
+        .collect();
+    let tag = std::process::id();
+    let (db, user) = (format!("monrs_agg_{tag}"), format!("monagg_{tag}"));
+    let _cleanup = DbGuard(db.clone(), user.clone());
+    assert!(
+        mysql(&format!(
+            "CREATE DATABASE IF NOT EXISTS {db}; CREATE TABLE IF NOT EXISTS {db}.t (i INT); \
+             CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY 'pw{tag}'; \
+             CREATE USER IF NOT EXISTS '{user}'@'localhost' IDENTIFIED BY 'pw{tag}'; \
+             GRANT ALL ON {db}.* TO '{user}'@'%'; GRANT ALL ON {db}.* TO '{user}'@'localhost';"
+        )),
+        "MariaDB at 127.0.0.1:3306 (root, no password) is needed"
+    );
+    let pw = lab.path("mysql.pw");
+    std::fs::write(&pw, format!("pw{tag}\n")).expect("pw");
+    let fixture = std::fs::read_to_string(
+        crate::support::repo_root().join("tests/fixtures/examples/aggregate-mysql-failover.cf"),
+    )
+    .expect("fixture");
+    let rec = lab.path("rec").display().to_string();
+    let mut text = String::from("authtype = trustlocal\n");
+    for line in fixture.lines() {
+        let t = line.trim_start();
+        if ["alertdir", "mondir", "logdir", "statedir"]
+            .iter()
+            .any(|k| t.starts_with(k))
+        {
+            continue;
+        }
+        let mut l = line
+            .replace("interval 30s", "interval 1s")
+            .replace("interval 10s", "interval 1s");
+        for (i, p) in ["6450", "6460", "6480", "8443"].iter().enumerate() {
+            l = l.replace(&format!("-p {p} "), &format!("-p {} ", ports[i]));
+        }
+        if t.starts_with("monitor msql-mysql.monitor") {
+            l = format!(
+                "        monitor msql-mysql.monitor --mode mysql --port=3306 --username={user} \
+                 --password={} --database={db} --timeout=8",
+                pw.display()
+            );
+        }
+        l = l.replace("ha-down.alert", "rec.alert");
+        text.push_str(&l);
+        text.push('\n');
+        if t.starts_with("description") {
+            text.push_str(&format!("        RECDIR={rec}\n"));
+        }
+    }
+    let d = Daemon::start(&monrs_bin(), &lab, &text, &[]);
+    wait(20, "every service ok", || {
+        let ok = d
+            .cmd("list opstatus")
+            .iter()
+            .filter(|l| l.contains(" opstatus=1 "))
+            .count();
+        (ok == 5).then_some(())
+    });
+    // Stop the 6480 listener (the third).
+    let mut listeners = listeners;
+    drop(listeners.remove(2));
+    let recs = wait(20, "two ha-down alerts for agg-6480", || {
+        let r: Vec<Rec> = lab
+            .recs()
+            .into_iter()
+            .filter(|r| r.arg_after("-s") == Some("agg-6480"))
+            .collect();
+        (r.len() >= 2).then_some(r)
+    });
+    assert_eq!(
+        recs[0].argv[0..6],
+        ["-s", "agg-6480", "-g", "aggregate", "-h", "localhost"]
+    );
+    assert_eq!(
+        recs[0].argv.len(),
+        8,
+        "no flag, no user arguments: {:?}",
+        recs[0].argv
+    );
+    assert_eq!(recs[0].stdin.lines().next(), Some("localhost"));
+    let fails = d.cmd("list failurehist");
+    let n_6480 = fails.iter().filter(|l| l.contains("agg-6480")).count();
+    assert!(
+        n_6480 > recs.len(),
+        "the first failure does not alert: {fails:?}"
+    );
+    // MySQL: no tables in the database is a failure of the check.
+    mysql(&format!("DROP TABLE {db}.t"));
+    let m = wait(20, "the mysql ha-down alert", || {
+        lab.recs()
+            .into_iter()
+            .find(|r| r.arg_after("-s") == Some("mysql"))
+    });
+    assert_eq!(
+        m.argv[0..6],
+        ["-s", "mysql", "-g", "mysql", "-h", "127.0.0.1"]
+    );
+    assert_eq!(
+        m.stdin,
+        format!("127.0.0.1\n127.0.0.1: No tables found for database {db}\n")
+    );
+    let dt = std::fs::read_to_string(lab.path("log/downtime.log")).unwrap_or_default();
+    assert!(dt.starts_with("#\n# downtime log start "), "{dt}");
+}
