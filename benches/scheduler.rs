@@ -119,6 +119,8 @@ async fn run(n: usize, secs: u64, randstart: Option<Duration>, label: &str) {
         setup,
         EngineOptions {
             hooks: Hooks::noop(),
+            // As the daemon runs: with the state file.
+            state_file: Some(dir.join("monrs-state.json")),
             ..EngineOptions::default()
         },
     );

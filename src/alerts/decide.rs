@@ -149,6 +149,8 @@ pub struct Effects {
     pub dtlog: Option<String>,
     pub notes: Vec<Note>,
     pub interval: Option<IntervalSwitch>,
+    /// The result changed the operational status.
+    pub status_changed: bool,
 }
 
 impl Effects {
@@ -298,6 +300,7 @@ pub fn process_result(ctx: &Ctx<'_>, st: &mut ServiceState, r: &ResultIn) -> Eff
     st.last_output = Some(r.output.clone());
     st.last_summary = summary;
     st.last_detail = detail;
+    fx.status_changed = st.last_op_status != st.op_status;
     fx
 }
 

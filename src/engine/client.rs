@@ -236,6 +236,7 @@ impl Core {
                 AckError::NotFailing => EngineError::NotFailing,
             })?;
         self.apply(i, fx);
+        self.mark_dirty();
         Ok(())
     }
 

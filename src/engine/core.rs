@@ -941,8 +941,15 @@ impl Core {
         f(&ctx, st)
     }
 
-    /// Carry out a decision's effects: logs, histories, files, alert delivery.
+    /// Carry out a decision's effects: logs, histories, files, alert delivery. The state
+    /// file is rewritten only for changes that matter after a restart (a status change, a
+    /// failure and its counters, alert bookkeeping), not for every repeated success.
     pub(crate) fn apply(&mut self, i: usize, fx: Effects) {
+        let significant = fx.status_changed
+            || fx.failure_hist.is_some()
+            || fx.interval.is_some()
+            || !fx.alert_hist.is_empty()
+            || fx.alerts.iter().any(|a| !a.call.redistribute);
         for n in &fx.notes {
             logging::note(n);
         }
@@ -969,7 +976,9 @@ impl Core {
             let (g, s) = (self.svcs[i].group.clone(), self.svcs[i].name.clone());
             self.dispatcher.submit(&g, &s, fx.alerts);
         }
-        self.mark_dirty();
+        if significant {
+            self.mark_dirty();
+        }
     }
 
     /// Startup alerts for every service.
