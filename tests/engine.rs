@@ -531,3 +531,51 @@ async fn host_dependency_drops_hosts_named_by_a_failing_parent() {
     })
     .await;
 }
+
+/// Scenario C: `disable host onlyhost` on a single-host group disables the watch; its
+/// service without `allow_empty_group` stops running (logged), the one with it runs with no
+/// host arguments; `enable host` brings both back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabling_the_only_host_of_a_group() {
+    let lab = Lab::new();
+    let plain = service("plain", S, "flag.monitor", lab.env());
+    let mut empty_ok = service("emptyok", S, "flag.monitor", lab.env());
+    empty_ok.allow_empty_group = true;
+    let (h, _t) = lab.start(config(
+        &[("solo", &["onlyhost"])],
+        vec![("solo", vec![plain, empty_ok])],
+    ));
+    wait_for(10, "both running", || {
+        (lab.runs("plain") >= 1 && lab.runs("emptyok") >= 1).then_some(())
+    })
+    .await;
+    assert_eq!(lab.argv("plain"), "onlyhost");
+    let c = h
+        .disable(Target::Hosts(vec!["onlyhost".into()]), "")
+        .await
+        .expect("disable host");
+    assert_eq!(c.actions, ["disable watch solo", "disable host onlyhost"]);
+    let (p, e) = (lab.runs("plain"), lab.runs("emptyok"));
+    wait_for(
+        10,
+        "three more runs of the allow_empty_group service",
+        || (lab.runs("emptyok") >= e + 3).then_some(()),
+    )
+    .await;
+    assert!(
+        lab.runs("plain") <= p + 1,
+        "the plain service stopped running"
+    );
+    assert_eq!(lab.argv("emptyok"), "", "no host arguments");
+    let snap = h.snapshot().await.expect("snapshot");
+    assert!(snap.disabled_watches.contains("solo"));
+    h.enable(Target::Hosts(vec!["onlyhost".into()]))
+        .await
+        .expect("enable");
+    let p = lab.runs("plain");
+    wait_for(10, "the plain service again", || {
+        (lab.runs("plain") > p).then_some(())
+    })
+    .await;
+    assert_eq!(lab.argv("plain"), "onlyhost");
+}
