@@ -1,19 +1,20 @@
 //! The engine task: its state, the main loop (timers, run results, client operations),
-//! starting monitor runs, applying results through `alerts::decide`, and snapshots.
+//! applying results through `alerts::decide` and carrying out their effects, trap timers,
+//! the state file and shutdown.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use jiff::tz::TimeZone;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::api::{EngineError, Op, Reset, ServiceView, Snapshot, Stats};
-use super::table::{self, MonitorKind, SvcTable, Tables};
+use super::api::{EngineError, Op, Reset, Stats};
+use super::deps::DepKind;
+use super::table::{self, SvcTable, Tables};
 use super::{EngineOptions, Loader, Setup};
 use crate::alerts::decide::{self, Ctx, Effects, ResultIn};
 use crate::alerts::dispatch::{AlertTarget, Delivered, DeliveryOptions, Dispatcher};
@@ -22,7 +23,6 @@ use crate::config::paths::Paths;
 use crate::config::{Config, Schedule, Service};
 use crate::history::{FileWriter, History, dtlog_header};
 use crate::logging::{self, Note, Prio};
-use crate::monitors::external::{self, ArgvPlan, ProcSpec};
 use crate::monitors::{MonitorOutput, RunStatus};
 use crate::schedule::{self, TimerKind, Timers, WallClock};
 use crate::state::persist::{SavedService, SavedState};
@@ -302,7 +302,7 @@ impl Core {
     }
 
     /// Apply a saved state file (restart).
-    fn restore(&mut self, saved: &SavedState) {
+    pub(crate) fn restore(&mut self, saved: &SavedState) {
         let mut restored = 0;
         for i in 0..self.svcs.len() {
             let labels: Vec<&str> = self
@@ -349,7 +349,7 @@ impl Core {
         }
     }
 
-    fn arm_first(&mut self, i: usize, now: Instant) {
+    pub(crate) fn arm_first(&mut self, i: usize, now: Instant) {
         let svc = &self.cfg.watches[self.svcs[i].w].services[self.svcs[i].s];
         let at = match (&svc.schedule, &self.svcs[i].tab.cron) {
             (Schedule::Cron(_), Some(c)) => self.cron_next(c, now),
@@ -361,12 +361,12 @@ impl Core {
         self.set_due(i, at);
     }
 
-    fn cron_next(&self, c: &schedule::Cron, after: Instant) -> Option<Instant> {
+    pub(crate) fn cron_next(&self, c: &schedule::Cron, after: Instant) -> Option<Instant> {
         let wall = self.clock.wall_at(after);
         c.next_after(wall).map(|w| after + w.saturating_sub(wall))
     }
 
-    fn arm_trap(&mut self, i: usize, now: Instant) {
+    pub(crate) fn arm_trap(&mut self, i: usize, now: Instant) {
         let tt = self.conf(i).traptimeout;
         let svc = &mut self.svcs[i];
         svc.gen_trap += 1;
@@ -387,7 +387,7 @@ impl Core {
         }
     }
 
-    fn arm_recheck(&mut self, i: usize, at: Instant) {
+    pub(crate) fn arm_recheck(&mut self, i: usize, at: Instant) {
         let svc = &mut self.svcs[i];
         svc.gen_recheck += 1;
         let g = svc.gen_recheck;
@@ -451,7 +451,7 @@ impl Core {
         }
     }
 
-    fn next_wakeup(&self) -> Option<Instant> {
+    pub(crate) fn next_wakeup(&self) -> Option<Instant> {
         let timers = if self.stopped.is_some() || self.shutdown.is_some() {
             None
         } else {
@@ -463,7 +463,7 @@ impl Core {
             .min()
     }
 
-    fn on_wakeup(&mut self) {
+    pub(crate) fn on_wakeup(&mut self) {
         let now = Instant::now();
         if let Some(j) = self.clock.check() {
             logging::mon(
@@ -508,290 +508,9 @@ impl Core {
         }
     }
 
-    // === scheduling ===
-
-    fn on_due(&mut self, i: usize, due: Instant) {
-        let svc = &mut self.svcs[i];
-        svc.due = None;
-        if svc.run.is_some() || svc.held || svc.queued {
-            // Still running (or already waiting): skip this slot, take the next one.
-            if svc.run.is_some() {
-                self.stats.skipped += 1;
-                if !svc.overrun_logged {
-                    svc.overrun_logged = true;
-                    logging::mon(
-                        Prio::Notice,
-                        &format!(
-                            "{}/{}: monitor still running at its next slot; skipping it",
-                            svc.group, svc.name
-                        ),
-                    );
-                }
-            }
-            let next = self.next_slot_after(i, due);
-            self.set_due(i, next);
-            return;
-        }
-        self.svcs[i].waiting_since = Some(due);
-        self.try_start(i);
-    }
-
-    /// The slot after `due` on the service's cadence (used when a slot is skipped).
-    fn next_slot_after(&mut self, i: usize, due: Instant) -> Option<Instant> {
-        let cfg = self.cfg.clone();
-        let svc_cfg = &cfg.watches[self.svcs[i].w].services[self.svcs[i].s];
-        match (&svc_cfg.schedule, self.svcs[i].tab.cron.clone()) {
-            (Schedule::Cron(_), Some(c)) => self.cron_next(&c, due),
-            (Schedule::Interval(_), _) => {
-                let iv = self.svcs[i].interval(svc_cfg)?;
-                Some(schedule::skip_slot(
-                    iv,
-                    svc_cfg.randskew,
-                    due,
-                    &mut self.rng,
-                ))
-            }
-            _ => None,
-        }
-    }
-
-    /// Why a due run must wait (mon holds the timer at 0 and re-checks every tick).
-    fn hold_reason(&mut self, i: usize, now_wall: i64) -> Option<&'static str> {
-        if let Some(p) = &self.tables.global_exclude
-            && in_period(p, now_wall, &self.tz)
-        {
-            return Some("global exclude_period");
-        }
-        if let Some(p) = &self.svcs[i].tab.exclude
-            && in_period(p, now_wall, &self.tz)
-        {
-            return Some("exclude_period");
-        }
-        if self.svcs[i].tab.deps.m.is_some() {
-            // An expression that cannot be evaluated does not hold the monitor (mon's
-            // would never run it again).
-            if let Some(Ok(false)) = self.eval_dep(i, DepKind::M) {
-                return Some("depend");
-            }
-        }
-        None
-    }
-
-    pub(crate) fn try_start(&mut self, i: usize) {
-        let now_wall = self.clock.now_secs();
-        if let Some(why) = self.hold_reason(i, now_wall) {
-            let svc = &mut self.svcs[i];
-            if !svc.held {
-                svc.held = true;
-                logging::mon(
-                    Prio::Debug,
-                    &format!("not running {},{} because of {why}", svc.group, svc.name),
-                );
-            }
-            self.arm_recheck(i, Instant::now() + RECHECK);
-            return;
-        }
-        self.svcs[i].held = false;
-        if self.maxprocs != 0 && self.running >= self.maxprocs as usize {
-            if !self.svcs[i].queued {
-                self.svcs[i].queued = true;
-                self.fifo.push_back(i);
-                if !self.throttle_logged {
-                    self.throttle_logged = true;
-                    logging::mon(
-                        Prio::Info,
-                        &format!("throttled at {} processes", self.running),
-                    );
-                }
-            }
-            return;
-        }
-        self.start_run(i);
-    }
-
-    fn on_recheck(&mut self, i: usize) {
-        if self.svcs[i].held && self.svcs[i].run.is_none() {
-            self.try_start(i);
-        }
-    }
-
-    /// Start queued services while there is room under maxprocs (FIFO: no starvation).
-    fn drain_fifo(&mut self) {
-        while self.maxprocs == 0 || self.running < self.maxprocs as usize {
-            let Some(i) = self.fifo.pop_front() else {
-                self.throttle_logged = false;
-                return;
-            };
-            if i >= self.svcs.len() || !self.svcs[i].queued {
-                continue;
-            }
-            self.svcs[i].queued = false;
-            if self.svcs[i].run.is_none() {
-                self.try_start(i);
-            }
-        }
-    }
-
-    /// Hosts passed to a monitor: the group's hosts minus disabled hosts, the service's
-    /// `exclude_hosts` and hosts named by failing `hm` parents.
-    fn run_hosts(&self, i: usize) -> Vec<String> {
-        let svc = self.conf(i);
-        let parents: Vec<&Bytes> = self.svcs[i]
-            .tab
-            .deps
-            .h
-            .iter()
-            .flatten()
-            .filter_map(|(g, s)| self.find(g, s))
-            .filter(|&j| self.svcs[j].st.op_status == OpStatus::FAIL)
-            .filter_map(|j| self.svcs[j].st.last_summary.as_ref())
-            .collect();
-        self.alert_hosts(&self.svcs[i].group)
-            .into_iter()
-            .filter(|h| !svc.exclude_hosts.contains(h))
-            .filter(|h| !parents.iter().any(|sum| contains_bytes(sum, h.as_bytes())))
-            .collect()
-    }
-
-    /// `-h` for alerts: the group's hosts minus disabled hosts.
-    pub(crate) fn alert_hosts(&self, group: &str) -> Vec<String> {
-        self.cfg
-            .hostgroup(group)
-            .map(|g| {
-                g.hosts
-                    .iter()
-                    .filter(|h| !self.disabled_hosts.contains(*h))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn start_run(&mut self, i: usize) {
-        let now = Instant::now();
-        let due = self.svcs[i].waiting_since.take().unwrap_or(now);
-        self.svcs[i].held = false;
-        self.svcs[i].queued = false;
-        // The next slot: fixed rate from the due time, or from now when this run is late.
-        let cfg = self.cfg.clone();
-        let svc_cfg = &cfg.watches[self.svcs[i].w].services[self.svcs[i].s];
-        let next = match (&svc_cfg.schedule, self.svcs[i].tab.cron.clone()) {
-            (Schedule::Cron(_), Some(c)) => self.cron_next(&c, now),
-            (Schedule::Interval(_), _) => self.svcs[i]
-                .interval(svc_cfg)
-                .map(|iv| schedule::next_due(iv, svc_cfg.randskew, due, now, &mut self.rng)),
-            _ => None,
-        };
-        let monitor = self.svcs[i].tab.monitor.clone();
-        let group = self.svcs[i].group.clone();
-        let name = self.svcs[i].name.clone();
-        let job = match monitor {
-            MonitorKind::None | MonitorKind::Missing => {
-                if !self.svcs[i].missing_logged {
-                    self.svcs[i].missing_logged = true;
-                    let m = &self.svcs[i].tab.monitor_name;
-                    logging::mon(
-                        Prio::Err,
-                        &format!("no monitor found while trying to run [{m}]"),
-                    );
-                }
-                self.set_due(i, next);
-                return;
-            }
-            MonitorKind::External { path, args } => {
-                let hosts = self.run_hosts(i);
-                match external::monitor_argv(
-                    &path.display().to_string(),
-                    &args,
-                    hosts,
-                    self.conf(i).allow_empty_group,
-                ) {
-                    ArgvPlan::NoHosts => {
-                        logging::mon(
-                            Prio::Err,
-                            &format!(
-                                "monitor for {group}/{name} not called because of no host arguments"
-                            ),
-                        );
-                        // mon resets the countdown: the next try is one interval from now.
-                        let iv = self.svcs[i].interval(self.conf(i));
-                        let at = match &self.svcs[i].tab.cron {
-                            Some(_) => next,
-                            None => iv.map(|iv| now + iv),
-                        };
-                        self.set_due(i, at);
-                        return;
-                    }
-                    ArgvPlan::Unbalanced => Job::Immediate(MonitorOutput {
-                        status: RunStatus::SpawnFailed,
-                        output: Bytes::new(),
-                        duration: Duration::ZERO,
-                    }),
-                    ArgvPlan::Run { argv, .. } => Job::Process(ProcSpec {
-                        argv: argv.into_iter().map(Into::into).collect(),
-                        env: external::monitor_env(
-                            &group,
-                            self.conf(i),
-                            &self.svcs[i].st,
-                            &self.tables.base_env,
-                        ),
-                        stdin: None,
-                        timeout: self.svcs[i].tab.timeout,
-                        label: self.svcs[i].tab.monitor_name.clone(),
-                    }),
-                }
-            }
-            MonitorKind::Native(check) => {
-                let hosts = self.run_hosts(i);
-                if hosts.is_empty() && !self.conf(i).allow_empty_group {
-                    logging::mon(
-                        Prio::Err,
-                        &format!(
-                            "monitor for {group}/{name} not called because of no host arguments"
-                        ),
-                    );
-                    let at = self.svcs[i].interval(self.conf(i)).map(|iv| now + iv);
-                    self.set_due(i, at);
-                    return;
-                }
-                Job::Native(check, hosts, self.svcs[i].tab.timeout)
-            }
-            MonitorKind::NativeError(text) => Job::Immediate(MonitorOutput {
-                status: RunStatus::Exited(1),
-                output: Bytes::from(text),
-                duration: Duration::ZERO,
-            }),
-            MonitorKind::Noop => match self.hooks.monitor.clone() {
-                Some(f) => Job::InProc(f(&group, &name)),
-                None => Job::Immediate(MonitorOutput::new(0, Bytes::new(), Duration::ZERO)),
-            },
-        };
-        // Lateness of this start against its due time.
-        let late = now.saturating_duration_since(due);
-        let b = (late.as_micros() / Stats::BUCKET.as_micros()) as usize;
-        self.stats.lateness[b.min(Stats::BUCKETS - 1)] += 1;
-        self.stats.runs += 1;
-        let id = self.next_run_id;
-        self.next_run_id += 1;
-        let cancel = CancellationToken::new();
-        let wall = self.clock.now_secs();
-        let svc = &mut self.svcs[i];
-        svc.st.last_check = Some(wall);
-        svc.overrun_logged = false;
-        svc.run = Some(Running {
-            id,
-            pid: None,
-            cancel: cancel.clone(),
-        });
-        self.runs.insert(id, i);
-        self.running += 1;
-        self.set_due(i, next);
-        spawn_job(id, job, cancel, self.events.clone());
-    }
-
     // === results ===
 
-    fn on_event(&mut self, ev: Event) {
+    pub(crate) fn on_event(&mut self, ev: Event) {
         match ev {
             Event::Pid { id, pid } => {
                 if let Some(&i) = self.runs.get(&id)
@@ -816,7 +535,7 @@ impl Core {
         }
     }
 
-    fn on_done(&mut self, id: u64, out: MonitorOutput, error: Option<String>) {
+    pub(crate) fn on_done(&mut self, id: u64, out: MonitorOutput, error: Option<String>) {
         let Some(i) = self.runs.remove(&id) else {
             return;
         };
@@ -991,7 +710,7 @@ impl Core {
 
     // === traps ===
 
-    fn on_trap_timeout(&mut self, i: usize) {
+    pub(crate) fn on_trap_timeout(&mut self, i: usize) {
         let Some(t) = self.conf(i).traptimeout else {
             return;
         };
@@ -1014,7 +733,7 @@ impl Core {
         self.apply(i, fx);
     }
 
-    fn on_trap_duration(&mut self, i: usize) {
+    pub(crate) fn on_trap_duration(&mut self, i: usize) {
         self.svcs[i].dur_at = None;
         decide::set_op_status(&mut self.svcs[i].st, OpStatus::OK);
         self.mark_dirty();
@@ -1071,7 +790,7 @@ impl Core {
         self.shutdown = Some((Instant::now() + grace, reply));
     }
 
-    async fn finish_shutdown_if_ready(&mut self) -> bool {
+    pub(crate) async fn finish_shutdown_if_ready(&mut self) -> bool {
         let ready = match &self.shutdown {
             Some((deadline, _)) => self.alerts_in_flight == 0 || Instant::now() >= *deadline,
             None => false,
@@ -1095,215 +814,6 @@ impl Core {
             let _ = reply.send(());
         }
         true
-    }
-
-    // === snapshots ===
-
-    pub(crate) fn snapshot(&self) -> Snapshot {
-        let now = Instant::now();
-        let frozen_at = self.stopped.map(|s| s.1).unwrap_or(now);
-        let services = self
-            .svcs
-            .iter()
-            .map(|s| {
-                let cfg = &self.cfg.watches[s.w].services[s.s];
-                let timer = match s.due {
-                    Some(d) if s.run.is_none() && !s.held && !s.queued => {
-                        let left = d.saturating_duration_since(frozen_at);
-                        i64::try_from(left.as_secs()).unwrap_or(i64::MAX)
-                            + i64::from(left.subsec_nanos() >= 500_000_000)
-                    }
-                    _ => 0,
-                };
-                ServiceView {
-                    group: s.group.clone(),
-                    service: s.name.clone(),
-                    watch_index: s.w,
-                    service_index: s.s,
-                    state: s.st.clone(),
-                    timer,
-                    running: s.run.is_some(),
-                    pid: s.run.as_ref().and_then(|r| r.pid),
-                    interval: s.interval(cfg),
-                    watch_disabled: self.disabled_watches.contains(&*s.group),
-                }
-            })
-            .collect();
-        Snapshot {
-            time: self.clock.now_secs(),
-            config: self.cfg.clone(),
-            paths: self.paths.clone(),
-            pid: self.pid,
-            start_time: self.start_time,
-            stopped_since: self.stopped.map(|s| s.0),
-            disabled_hosts: self.disabled_hosts.clone(),
-            disabled_watches: self.disabled_watches.clone(),
-            services,
-            alert_history: self.history.alerts().cloned().collect(),
-            failure_history: self.history.failures().cloned().collect(),
-            maxkeep: self.history.maxkeep(),
-            dtlogging: self.cfg.globals.dtlogging,
-        }
-    }
-
-    // === dependencies ===
-
-    /// Evaluate service `i`'s dependency of `kind`: None when it has none, `Err` when it
-    /// cannot be evaluated (logged; monrs then does not apply it).
-    pub(crate) fn eval_dep(&mut self, i: usize, kind: DepKind) -> Option<Result<bool, String>> {
-        let deps = &self.svcs[i].tab.deps;
-        let (text, parsed) = match kind {
-            DepKind::A => deps.a.as_ref()?,
-            DepKind::M => deps.m.as_ref()?,
-        };
-        let r = match parsed {
-            Ok(e) => self.dep_value(e, kind, 0),
-            Err(e) => Err(e.clone()),
-        };
-        let text = text.clone();
-        match &r {
-            Ok(v) => {
-                self.svcs[i].st.depend_status = Some(*v);
-            }
-            Err(e) => logging::mon(
-                Prio::Notice,
-                &format!("eval error for dependency starting at {text}: {e}"),
-            ),
-        }
-        Some(r)
-    }
-
-    fn dep_value(
-        &self,
-        e: &crate::depend::Expr,
-        kind: DepKind,
-        depth: u32,
-    ) -> Result<bool, String> {
-        if depth > self.cfg.globals.dep_recur_limit {
-            return Err(format!("recursion too deep for ({})", e.text()));
-        }
-        let mut err: Option<String> = None;
-        let v = e.eval(&mut |g, s| {
-            let Some(j) = self.find(g, s) else {
-                // mon counts an undefined service as failing, which mutes forever; monrs
-                // counts it as up (the config check warns about it).
-                return true;
-            };
-            if !self.svcs[j].st.op_status.is_dep_success() {
-                return false;
-            }
-            let sub = match kind {
-                DepKind::A => self.svcs[j].tab.deps.a.as_ref(),
-                DepKind::M => self.svcs[j].tab.deps.m.as_ref(),
-            };
-            match sub {
-                Some((_, Ok(sub))) => match self.dep_value(sub, kind, depth + 1) {
-                    Ok(v) => v,
-                    Err(x) => {
-                        err.get_or_insert(x);
-                        false
-                    }
-                },
-                Some((_, Err(x))) => {
-                    err.get_or_insert(x.clone());
-                    false
-                }
-                None => true,
-            }
-        });
-        match err {
-            Some(e) => Err(e),
-            None => Ok(v),
-        }
-    }
-}
-
-/// Which dependency check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DepKind {
-    A,
-    M,
-}
-
-/// What a run does.
-enum Job {
-    Process(ProcSpec),
-    Native(
-        Arc<crate::monitors::native::NativeCheck>,
-        Vec<String>,
-        Duration,
-    ),
-    /// A result known without running anything (unbalanced quotes, bad native options).
-    Immediate(MonitorOutput),
-    /// The in-process hook (benchmarks, paused-clock tests).
-    InProc(std::pin::Pin<Box<dyn std::future::Future<Output = (i32, Bytes)> + Send>>),
-}
-
-fn spawn_job(id: u64, job: Job, cancel: CancellationToken, tx: mpsc::UnboundedSender<Event>) {
-    match job {
-        Job::Immediate(out) => {
-            let _ = tx.send(Event::Done {
-                id,
-                out,
-                error: None,
-            });
-        }
-        Job::InProc(fut) => {
-            tokio::spawn(async move {
-                let out = tokio::select! {
-                    (exit, output) = fut => MonitorOutput::new(exit, output, Duration::ZERO),
-                    () = cancel.cancelled() => MonitorOutput {
-                        status: RunStatus::Signaled(9),
-                        output: Bytes::new(),
-                        duration: Duration::ZERO,
-                    },
-                };
-                let _ = tx.send(Event::Done {
-                    id,
-                    out,
-                    error: None,
-                });
-            });
-        }
-        Job::Process(spec) => {
-            tokio::spawn(async move {
-                let (pid_tx, pid_rx) = oneshot::channel();
-                let fwd_tx = tx.clone();
-                let fwd = async move {
-                    if let Ok(pid) = pid_rx.await {
-                        let _ = fwd_tx.send(Event::Pid { id, pid });
-                    }
-                };
-                let ((out, error), ()) =
-                    tokio::join!(external::run_monitor(spec, Some(pid_tx), Some(cancel)), fwd);
-                let _ = tx.send(Event::Done { id, out, error });
-            });
-        }
-        Job::Native(check, hosts, timeout) => {
-            tokio::spawn(async move {
-                let started = Instant::now();
-                let out = tokio::select! {
-                    r = tokio::time::timeout(timeout, check.run(&hosts, timeout)) => match r {
-                        Ok(o) => o,
-                        Err(_) => MonitorOutput {
-                            status: RunStatus::TimedOut,
-                            output: Bytes::from(external::timeout_line("native check", timeout)),
-                            duration: started.elapsed(),
-                        },
-                    },
-                    () = cancel.cancelled() => MonitorOutput {
-                        status: RunStatus::Signaled(9),
-                        output: Bytes::new(),
-                        duration: started.elapsed(),
-                    },
-                };
-                let _ = tx.send(Event::Done {
-                    id,
-                    out,
-                    error: None,
-                });
-            });
-        }
     }
 }
 
@@ -1337,8 +847,4 @@ pub(crate) fn ctime(wall: i64, tz: &TimeZone) -> String {
             .to_string(),
         Err(_) => wall.to_string(),
     }
-}
-
-fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }

@@ -3,8 +3,10 @@
 //! trap results, timers and client operations to it. Everything else talks to it through
 //! an `EngineHandle` (messages with oneshot replies), so no state is ever locked.
 //!
-//! Files: `api` (the handle, operations, snapshots), `core` (the loop, scheduling, results),
-//! `table` (per-service runtime tables built from a config), `client` (client operations),
+//! Files: `api` (the handle, operations, snapshots), `core` (the loop, results, effects,
+//! traps, persistence, shutdown), `run` (due services, holds, maxprocs, starting runs),
+//! `deps` (dependency evaluation), `snapshot` (listing), `table` (per-service runtime
+//! tables built from a config), `client` (client operations),
 //! `reload` (reset/SIGHUP), `backend` (the protocol server's and trap listener's view of
 //! the engine), `monstate` (mon's `disabled`/`opstatus` state files).
 
@@ -12,8 +14,11 @@ mod api;
 pub mod backend;
 mod client;
 mod core;
+mod deps;
 pub mod monstate;
 mod reload;
+mod run;
+mod snapshot;
 mod table;
 
 use std::path::PathBuf;
