@@ -579,3 +579,37 @@ async fn disabling_the_only_host_of_a_group() {
     .await;
     assert_eq!(lab.argv("plain"), "onlyhost");
 }
+
+/// A shutdown kills running monitors without recording their death as a failure, even
+/// while it waits for an alert that is still running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_does_not_record_killed_runs() {
+    let lab = Lab::new();
+    let mut env = lab.env();
+    env.push(("ALERT_SLEEP".into(), "3".into()));
+    let mut a = service("a", S, "flag.monitor", env);
+    a.periods[0].alerts = vec![line("rec.alert X")];
+    lab.script("mon.d", "slow.monitor", "#!/bin/sh\nsleep 30\n");
+    let b = service("b", S, "slow.monitor", lab.env());
+    lab.flag("a", 1, "a down\n");
+    let (h, task) = lab.start(config(&[("g", &["h1"])], vec![("g", vec![a, b])]));
+    wait_async(10, "b running and a's alert started", || async {
+        let pids = h.pids().await.ok()?;
+        let alert_started = std::fs::read_dir(lab.path("rec")).ok()?.count() > 0;
+        (pids.running.iter().any(|(_, s, _)| s == "b") && alert_started).then_some(())
+    })
+    .await;
+    h.shutdown(Duration::from_secs(10)).await.expect("shutdown");
+    task.await.expect("engine task");
+    let saved = monrs::state::persist::load(&lab.path("state/monrs-state.json"))
+        .expect("load")
+        .expect("saved at shutdown");
+    let b = saved
+        .services
+        .iter()
+        .find(|s| s.service == "b")
+        .expect("b saved");
+    assert_eq!(b.state.failure_count, 0, "b's killed run is not a failure");
+    assert_eq!(b.state.op_status.0, 7);
+    assert_eq!(lab.recs().len(), 1, "a's alert finished within the grace");
+}

@@ -781,11 +781,14 @@ impl Core {
         if self.shutdown.is_some() {
             return;
         }
+        // Kill every running monitor and forget it: a run killed here is no result.
         for s in &mut self.svcs {
-            if let Some(r) = &s.run {
+            if let Some(r) = s.run.take() {
                 r.cancel.cancel();
             }
         }
+        self.runs.clear();
+        self.running = 0;
         self.timers.clear();
         self.shutdown = Some((Instant::now() + grace, reply));
     }
