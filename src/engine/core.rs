@@ -82,6 +82,8 @@ pub(crate) struct Svc {
     pub overrun_logged: bool,
     /// A missing monitor was logged since the last load.
     pub missing_logged: bool,
+    /// A dependency evaluation error was logged and has not cleared since.
+    pub dep_error_logged: bool,
     /// Generation counters invalidating armed timers, per kind.
     pub gen_due: u64,
     pub gen_recheck: u64,
@@ -267,6 +269,7 @@ impl Core {
                     run_again: false,
                     overrun_logged: false,
                     missing_logged: false,
+                    dep_error_logged: false,
                     gen_due: 0,
                     gen_recheck: 0,
                     gen_trap: 0,

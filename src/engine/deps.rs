@@ -13,19 +13,27 @@ impl Core {
             DepKind::A => deps.a.as_ref()?,
             DepKind::M => deps.m.as_ref()?,
         };
-        let r = match parsed {
-            Ok(e) => self.dep_value(e, kind, 0),
-            Err(e) => Err(e.clone()),
+        // A parse error was logged when the config was loaded.
+        let (r, log) = match parsed {
+            Ok(e) => (self.dep_value(e, kind, 0), true),
+            Err(e) => (Err(e.clone()), false),
         };
         let text = text.clone();
+        let svc = &mut self.svcs[i];
         match &r {
             Ok(v) => {
-                self.svcs[i].st.depend_status = Some(*v);
+                svc.st.depend_status = Some(*v);
+                svc.dep_error_logged = false;
             }
-            Err(e) => logging::mon(
-                Prio::Notice,
-                &format!("eval error for dependency starting at {text}: {e}"),
-            ),
+            // Once per episode: an `m` dependency is evaluated every second while held.
+            Err(e) if log && !svc.dep_error_logged => {
+                svc.dep_error_logged = true;
+                logging::mon(
+                    Prio::Notice,
+                    &format!("eval error for dependency starting at {text}: {e}"),
+                );
+            }
+            Err(_) => {}
         }
         Some(r)
     }
