@@ -90,6 +90,22 @@ pub fn all_warnings(loaded: &Loaded, overrides: &Overrides, paths: &Paths) -> Ve
         .cloned()
         .collect();
     all.extend(loaded.script_warnings(paths));
+    for (flag, value) in [("-s", &overrides.mondir), ("-a", &overrides.alertdir)] {
+        if let Some(v) = value.as_deref().filter(|v| paths::perl_true(Some(v)))
+            && let Some((message, help)) = super::lint::s_colon_quirk(v)
+        {
+            all.push(Warning {
+                path: loaded.config.source.clone(),
+                line: 0,
+                col: 0,
+                message: format!("{flag} {v}: {message}"),
+                suggestion: Some(help),
+                severity: Severity::Warning,
+                mon_message: None,
+                snippet: None,
+            });
+        }
+    }
     if std::fs::File::open(&paths.authfile).is_err() {
         let reason = std::fs::File::open(&paths.authfile)
             .err()
