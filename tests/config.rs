@@ -828,6 +828,37 @@ mod warnings {
         assert_eq!(l.path_list_warnings(&Default::default()).len(), 1);
     }
 
+    /// Needs the depend stream's parser (`crate::depend::Expr`); the skeleton's stub
+    /// accepts everything and names no services.
+    #[test]
+    fn dependency_expressions() {
+        let l = ok(
+            "watch g\n service a\n service b\n  depend SELF:a SELF:c\n service c\n  depend g:aa && other:x\n service d\n  hostdepend (g:a ||\n",
+        );
+        let w = find(&l.warnings, "depend expression is not valid");
+        assert_eq!((w.line, w.col), (4, 17));
+        assert_eq!(
+            w.suggestion.as_deref(),
+            Some("join the services with `&&` (all must be up) or `||` (any)")
+        );
+        let w = find(&l.warnings, "refers to `g:aa`");
+        assert_eq!((w.line, w.col), (6, 10));
+        assert_eq!(w.suggestion.as_deref(), Some("did you mean `g:a`?"));
+        find(&l.warnings, "refers to `other:x`");
+        // mon does not evaluate hostdepend expressions; a syntax error there is harmless.
+        assert!(
+            !l.warnings
+                .iter()
+                .any(|w| w.message.contains("hostdepend expression"))
+        );
+        let about_depend = l
+            .warnings
+            .iter()
+            .filter(|w| w.message.contains("depend"))
+            .count();
+        assert_eq!(about_depend, 3, "{:#?}", l.warnings);
+    }
+
     #[test]
     fn alertdepend_alone() {
         let l = ok("watch w\n service a\n service b\n  alertdepend w:a\n");

@@ -324,7 +324,16 @@ fn monitor_args(out: &mut Out<'_>, raw: &str, pos: &AlertSite) {
 
 fn dependencies(r: &Reader<'_>, out: &mut Out<'_>) {
     let cfg = &r.cfg;
-    for d in &r.side.depends {
+    // A keyword given twice: the last line is the one in force.
+    let mut seen = HashSet::new();
+    let sites: Vec<_> = r
+        .side
+        .depends
+        .iter()
+        .rev()
+        .filter(|d| seen.insert((d.watch, d.service, d.keyword)))
+        .collect();
+    for d in sites.into_iter().rev() {
         let Some(svc) = cfg
             .watches
             .get(d.watch)
@@ -339,6 +348,10 @@ fn dependencies(r: &Reader<'_>, out: &mut Out<'_>) {
             _ => svc.hostdepend.as_deref(),
         };
         let Some(text) = text else { continue };
+        // In the `hm` role mon does not evaluate the expression: it only takes the
+        // group:service tokens out of it.
+        let host_role = d.keyword == "hostdepend"
+            || (d.keyword == "depend" && svc.dep_behavior == super::model::DepBehavior::Host);
         let col_of = |byte: usize| -> u32 {
             d.col
                 + d.col_map
@@ -348,24 +361,25 @@ fn dependencies(r: &Reader<'_>, out: &mut Out<'_>) {
                     .unwrap_or(0)
         };
         match Expr::parse(text) {
+            Err(_) if host_role => {}
             Err(e) => {
                 let byte = (e.col.saturating_sub(1)) as usize;
-                let looks_like_list = text
+                let words: Vec<&str> = text
                     .split(is_perl_space)
                     .filter(|t| !t.is_empty())
-                    .all(|t| t.contains(':'))
-                    && text.split(is_perl_space).filter(|t| !t.is_empty()).count() > 1;
+                    .collect();
+                let looks_like_list = words.len() > 1 && words.iter().all(|t| t.contains(':'));
                 out.push(
                     (d.line, col_of(byte), 1),
                     Severity::Warning,
                     format!(
-                        "{} expression is not valid ({}): mon evaluates it as Perl, gets an error, and {}",
+                        "{} expression is not valid ({}): mon evaluates it as Perl, gets an error, and the dependency never passes{}",
                         d.keyword,
                         e.message,
-                        if d.keyword == "hostdepend" {
-                            "ignores it"
+                        if d.keyword == "monitordepend" || svc.dep_behavior == super::model::DepBehavior::Monitor {
+                            " (the monitor never runs)"
                         } else {
-                            "the dependency never passes"
+                            " (every failure alert is suppressed)"
                         }
                     ),
                     looks_like_list.then(|| {
@@ -403,8 +417,13 @@ fn dependencies(r: &Reader<'_>, out: &mut Out<'_>) {
                         ),
                         Severity::Warning,
                         format!(
-                            "{} refers to `{token}`, which is not defined: mon counts it as failing forever",
-                            d.keyword
+                            "{} refers to `{token}`, which is not defined: {}",
+                            d.keyword,
+                            if host_role {
+                                "it never fails, so it never removes a host"
+                            } else {
+                                "mon counts it as failing forever"
+                            }
                         ),
                         suggestion,
                         None,
