@@ -869,6 +869,24 @@ mod warnings {
     }
 
     #[test]
+    fn periods_that_can_never_be_active() {
+        let l = ok(concat!(
+            "watch w\n service a\n",
+            "  period none\n   alert mail.alert x\n",
+            "  period yr {2019}\n   alert mail.alert x\n",
+            "  period p: mo {feb} md {30}\n   alert mail.alert x\n",
+            "  period wd {Mon-Fri}\n   alert mail.alert x\n",
+        ));
+        let never: Vec<u32> = l
+            .warnings
+            .iter()
+            .filter(|w| w.message.contains("can never be active"))
+            .map(|w| w.line)
+            .collect();
+        assert_eq!(never, [3, 5, 7], "{:#?}", l.warnings);
+    }
+
+    #[test]
     fn every_warning_is_located_and_renders() {
         for f in cf_files(&example("")) {
             let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("?");

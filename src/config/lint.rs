@@ -281,12 +281,10 @@ pub(crate) fn post(r: &Reader<'_>, src: &Source, path: &Path, now: &Zoned) -> Po
     }
 }
 
-/// Whether a period spec can never be active from `now` on. Only `none` is recognised
-/// here; the general answer (e.g. `yr {2019}`, `mo {feb} md {30}`) needs the period
-/// stream's evaluator-side analysis and is to be plugged in at this single call site.
-fn period_never_active(spec: &str, _now: &Zoned) -> bool {
-    spec.trim_matches(is_perl_space)
-        .eq_ignore_ascii_case("none")
+/// Whether a period spec can never be active from `now` on (`none`, `yr {2019}`,
+/// `mo {feb} md {30}`...). A malformed spec is reported elsewhere, not here.
+fn period_never_active(spec: &str, now: &Zoned) -> bool {
+    crate::period::PeriodSpec::new(spec).can_match(now) == Some(false)
 }
 
 fn monitor_args(out: &mut Out<'_>, raw: &str, pos: &AlertSite) {
