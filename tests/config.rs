@@ -828,6 +828,37 @@ mod warnings {
         assert_eq!(l.path_list_warnings(&Default::default()).len(), 1);
     }
 
+    /// Needs the depend stream's parser (`crate::depend::Expr`); the skeleton's stub
+    /// accepts everything and names no services.
+    #[test]
+    fn dependency_expressions() {
+        let l = ok(
+            "watch g\n service a\n service b\n  depend SELF:a SELF:c\n service c\n  depend g:aa && other:x\n service d\n  hostdepend (g:a ||\n",
+        );
+        let w = find(&l.warnings, "depend expression is not valid");
+        assert_eq!((w.line, w.col), (4, 17));
+        assert_eq!(
+            w.suggestion.as_deref(),
+            Some("join the services with `&&` (all must be up) or `||` (any)")
+        );
+        let w = find(&l.warnings, "refers to `g:aa`");
+        assert_eq!((w.line, w.col), (6, 10));
+        assert_eq!(w.suggestion.as_deref(), Some("did you mean `g:a`?"));
+        find(&l.warnings, "refers to `other:x`");
+        // mon does not evaluate hostdepend expressions; a syntax error there is harmless.
+        assert!(
+            !l.warnings
+                .iter()
+                .any(|w| w.message.contains("hostdepend expression"))
+        );
+        let about_depend = l
+            .warnings
+            .iter()
+            .filter(|w| w.message.contains("depend"))
+            .count();
+        assert_eq!(about_depend, 3, "{:#?}", l.warnings);
+    }
+
     #[test]
     fn alertdepend_alone() {
         let l = ok("watch w\n service a\n service b\n  alertdepend w:a\n");
@@ -835,6 +866,24 @@ mod warnings {
             &l.warnings,
             "alertdepend` without `depend` or `monitordepend`",
         );
+    }
+
+    #[test]
+    fn periods_that_can_never_be_active() {
+        let l = ok(concat!(
+            "watch w\n service a\n",
+            "  period none\n   alert mail.alert x\n",
+            "  period yr {2019}\n   alert mail.alert x\n",
+            "  period p: mo {feb} md {30}\n   alert mail.alert x\n",
+            "  period wd {Mon-Fri}\n   alert mail.alert x\n",
+        ));
+        let never: Vec<u32> = l
+            .warnings
+            .iter()
+            .filter(|w| w.message.contains("can never be active"))
+            .map(|w| w.line)
+            .collect();
+        assert_eq!(never, [3, 5, 7], "{:#?}", l.warnings);
     }
 
     #[test]
@@ -1438,5 +1487,57 @@ mod robustness {
                 }
             }
         }
+    }
+}
+
+/// A big generated config: it loads with every service intact. Set `MONRS_BIG_CF=PATH`
+/// to also write a 10,000-service version there, for timing the loader with e.g.
+/// `hyperfine 'target/release/monrs --check -c PATH'` (see docs/config.md).
+mod big {
+    use super::*;
+
+    fn generate(watches: usize, per_watch: usize) -> String {
+        let mut t =
+            String::from("mondir = /usr/lib/mon/mon.d\nalertdir = /usr/lib/mon/alert.d\n\n");
+        for w in 0..watches {
+            t += &format!(
+                "hostgroup g{w} 10.0.{}.{} 10.1.{}.{}\n\n",
+                w / 250,
+                w % 250,
+                w / 250,
+                w % 250
+            );
+        }
+        for w in 0..watches {
+            t += &format!("watch g{w}\n");
+            for s in 0..per_watch {
+                t += &format!(
+                    "    service s{s}\n        description service {s} of group {w}\n        interval {}s\n        monitor tcp.monitor -p {} -t 10\n",
+                    30 + s,
+                    8000 + s
+                );
+                if s > 0 {
+                    t += &format!("        depend g{w}:s0\n");
+                }
+                t += "        period wd {Mon-Fri} hr {7am-10pm}\n            alert mail.alert -S \"down\" ops@example.com\n            upalert mail.alert -S \"up\" ops@example.com\n            alertevery 1h\n            alertafter 2\n";
+            }
+            t += "\n";
+        }
+        t
+    }
+
+    #[test]
+    fn a_thousand_services_load_intact() {
+        if let Some(path) = std::env::var_os("MONRS_BIG_CF") {
+            std::fs::write(&path, generate(1000, 10)).expect("write the big config");
+        }
+        let l = ok(&generate(100, 10));
+        assert_eq!(l.config.watches.len(), 100);
+        assert_eq!(l.config.services().count(), 1000);
+        assert!(l.warnings.is_empty(), "{:#?}", l.warnings);
+        let s = l.config.service("g99", "s9").expect("last service");
+        assert_eq!(s.schedule, Schedule::Interval(Duration::from_secs(39)));
+        assert_eq!(s.depend.as_deref(), Some("g99:s0"));
+        assert_eq!(s.periods[0].alerts[0].args, "-S \"down\" ops@example.com");
     }
 }

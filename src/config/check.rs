@@ -32,13 +32,21 @@ pub struct Checked {
     pub warnings: Vec<Warning>,
 }
 
-/// Why a check could not load the config: the lines to print (already rendered).
+/// Why the config could not be loaded.
 #[derive(Debug, Clone)]
 pub struct Failed {
+    /// Our located message, rendered (source line, caret, help, mon's text).
     pub rendered: String,
+    /// The one line real mon prints on stderr in the same case (`cf error: ...`,
+    /// `config file X does not exist`, `basedir X does not exist`, ...), for a daemon
+    /// that wants to fail exactly like mon.
+    pub mon_message: Option<String>,
 }
 
-/// Load the config a daemon started with `args` would load, and collect every finding.
+/// Load the config a daemon started with `args` would load (the file mon would choose,
+/// `-M`, `-b` must exist, `-r` must be a time value), resolve the effective paths, and
+/// collect every finding. The daemon can start from this too: `Checked` has the config,
+/// the overrides still to apply to its globals (`Overrides::apply`) and the paths.
 pub fn check(args: &DaemonArgs) -> Result<Checked, Failed> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let file = paths::config_file(args.configfile.as_deref(), args.cfbasedir.as_deref(), &cwd);
@@ -51,10 +59,12 @@ pub fn check(args: &DaemonArgs) -> Result<Checked, Failed> {
                 "{}: error: basedir {b} (-b) does not exist\n  = mon prints: basedir {b} does not exist\n",
                 file.display()
             ),
+            mon_message: Some(format!("basedir {b} does not exist")),
         });
     }
     let overrides = Overrides::from_args(args).map_err(|e| Failed {
         rendered: format!("{}: error: -r: {e}\n", file.display()),
+        mon_message: Some("bad randstart value".into()),
     })?;
     let opts = LoadOptions {
         m4: args.m4.clone(),
@@ -62,6 +72,7 @@ pub fn check(args: &DaemonArgs) -> Result<Checked, Failed> {
     };
     let loaded = super::load(&file, &opts).map_err(|e| Failed {
         rendered: e.render(),
+        mon_message: e.mon_message,
     })?;
     let paths = Paths::resolve(&loaded.config.globals, &overrides);
     let warnings = all_warnings(&loaded, &overrides, &paths);
@@ -90,6 +101,22 @@ pub fn all_warnings(loaded: &Loaded, overrides: &Overrides, paths: &Paths) -> Ve
         .cloned()
         .collect();
     all.extend(loaded.script_warnings(paths));
+    for (flag, value) in [("-s", &overrides.mondir), ("-a", &overrides.alertdir)] {
+        if let Some(v) = value.as_deref().filter(|v| paths::perl_true(Some(v)))
+            && let Some((message, help)) = super::lint::s_colon_quirk(v)
+        {
+            all.push(Warning {
+                path: loaded.config.source.clone(),
+                line: 0,
+                col: 0,
+                message: format!("{flag} {v}: {message}"),
+                suggestion: Some(help),
+                severity: Severity::Warning,
+                mon_message: None,
+                snippet: None,
+            });
+        }
+    }
     if std::fs::File::open(&paths.authfile).is_err() {
         let reason = std::fs::File::open(&paths.authfile)
             .err()

@@ -95,7 +95,8 @@ impl Logical {
     }
 }
 
-/// The result of stage 1.
+/// The result of stage 1, all at once (tests; the loader streams with `join_each`).
+#[cfg(test)]
 #[derive(Debug, Clone)]
 pub(crate) struct Joined {
     pub(crate) lines: Vec<Logical>,
@@ -104,15 +105,38 @@ pub(crate) struct Joined {
     pub(crate) dropped_tail: Option<u32>,
 }
 
-/// Join physical lines into logical lines the way mon's reader does: comment lines (first
+#[cfg(test)]
+pub(crate) fn join(src: &Source) -> Joined {
+    let mut lines = Vec::new();
+    let dropped_tail = join_each(src, |l| {
+        lines.push(l.clone());
+        Ok::<(), ()>(())
+    })
+    .unwrap_or(None);
+    Joined {
+        lines,
+        dropped_tail,
+    }
+}
+
+/// Join physical lines into logical lines the way mon's reader does, and hand each one
+/// to `f` (the same buffer is reused, so nothing is kept per line): comment lines (first
 /// non-blank `#`) are skipped even inside a continued line; a line ending in `\` (plus
 /// optional blanks) continues on the next one, whose leading blanks are dropped and which
-/// is appended with nothing in between; the result is trimmed. Blank results are kept:
-/// they end records.
-pub(crate) fn join(src: &Source) -> Joined {
-    let mut out = Vec::new();
+/// is appended with nothing in between; the result is trimmed. Blank results are passed
+/// too: they end records. Returns the first physical line of a continued line still open
+/// at the end of the file (mon drops it), or `f`'s first error.
+pub(crate) fn join_each<E>(
+    src: &Source,
+    mut f: impl FnMut(&Logical) -> Result<(), E>,
+) -> Result<Option<u32>, E> {
     let mut acc = String::new();
     let mut segs: Vec<Seg> = Vec::new();
+    let mut out = Logical {
+        text: String::new(),
+        end_line: 0,
+        segs: Vec::new(),
+    };
     let mut continuing = false;
     let mut open_since = None;
     for (i, phys) in src.iter().enumerate() {
@@ -146,35 +170,28 @@ pub(crate) fn join(src: &Source) -> Joined {
         });
         acc.push_str(piece);
         let lead = acc.len() - acc.trim_start_matches(is_perl_space).len();
-        let text = acc.trim_matches(is_perl_space).to_string();
+        out.text.clear();
+        out.text.push_str(acc.trim_matches(is_perl_space));
+        out.end_line = n;
         // Shift to offsets in the trimmed text; the blanks trimmed off the front move the
         // first piece's column.
-        let mut segs_out = segs
-            .drain(..)
-            .map(|s| Seg {
-                off: s.off.saturating_sub(lead),
-                line: s.line,
-                col: s.col + lead.saturating_sub(s.off),
-            })
-            .collect::<Vec<_>>();
+        out.segs.clear();
+        out.segs.extend(segs.drain(..).map(|s| Seg {
+            off: s.off.saturating_sub(lead),
+            line: s.line,
+            col: s.col + lead.saturating_sub(s.off),
+        }));
         // Drop pieces that contributed nothing but leading blanks, so locate() maps the
         // first character of the text to the physical line it is on.
-        while segs_out.len() > 1 && segs_out[1].off == 0 {
-            segs_out.remove(0);
+        while out.segs.len() > 1 && out.segs[1].off == 0 {
+            out.segs.remove(0);
         }
-        out.push(Logical {
-            text,
-            end_line: n,
-            segs: segs_out,
-        });
+        f(&out)?;
         acc.clear();
         continuing = false;
         open_since = None;
     }
-    Joined {
-        lines: out,
-        dropped_tail: if continuing { open_since } else { None },
-    }
+    Ok(if continuing { open_since } else { None })
 }
 
 #[cfg(test)]

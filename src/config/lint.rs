@@ -9,9 +9,9 @@ use jiff::Zoned;
 
 use super::diag::Snippet;
 use super::lines::Source;
-use super::model::{AlertLine, Config, Schedule};
+use super::model::{Config, Schedule};
 use super::paths::Paths;
-use super::reader::{AlertSite, Reader};
+use super::reader::{AlertRef, AlertSite, Reader};
 use super::words::{is_perl_space, quotewords};
 use super::{Severity, Warning};
 use crate::depend::Expr;
@@ -24,17 +24,54 @@ pub(crate) struct Post {
     pub(crate) path_lists: Vec<(&'static str, Warning)>,
 }
 
-/// A monitor or alert name used by the config, and where.
-#[derive(Debug, Clone)]
-pub(crate) struct ScriptRef {
-    monitor: bool,
-    name: String,
-    args: String,
-    line: u32,
-    col: u32,
-    len: u32,
-    /// The physical line, for the snippet.
-    text: String,
+/// A monitor or alert line of the config, by position in it (nothing copied).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ScriptRef {
+    Monitor {
+        watch: usize,
+        service: usize,
+        site: AlertSite,
+    },
+    Alert(AlertRef),
+}
+
+impl ScriptRef {
+    /// (is a monitor, name, unsplit arguments, where the name is) of the referenced line.
+    fn resolve<'c>(&self, cfg: &'c Config) -> Option<(bool, &'c str, &'c str, AlertSite)> {
+        match self {
+            ScriptRef::Monitor {
+                watch,
+                service,
+                site,
+            } => {
+                let m = cfg
+                    .watches
+                    .get(*watch)?
+                    .services
+                    .get(*service)?
+                    .monitor
+                    .as_ref()?;
+                let len = u32::try_from(m.name.chars().count()).unwrap_or(1);
+                Some((true, &m.name, &m.args, AlertSite { len, ..*site }))
+            }
+            ScriptRef::Alert(a) => {
+                let line = a.line(cfg)?;
+                let off = line.raw.find(&line.name).unwrap_or(0);
+                let col = a.site.col + u32::try_from(line.raw[..off].chars().count()).unwrap_or(0);
+                let len = u32::try_from(line.name.chars().count()).unwrap_or(1);
+                Some((
+                    false,
+                    &line.name,
+                    &line.args,
+                    AlertSite {
+                        line: a.site.line,
+                        col,
+                        len,
+                    },
+                ))
+            }
+        }
+    }
 }
 
 struct Out<'a> {
@@ -244,12 +281,10 @@ pub(crate) fn post(r: &Reader<'_>, src: &Source, path: &Path, now: &Zoned) -> Po
     }
 }
 
-/// Whether a period spec can never be active from `now` on. Only `none` is recognised
-/// here; the general answer (e.g. `yr {2019}`, `mo {feb} md {30}`) needs the period
-/// stream's evaluator-side analysis and is to be plugged in at this single call site.
-fn period_never_active(spec: &str, _now: &Zoned) -> bool {
-    spec.trim_matches(is_perl_space)
-        .eq_ignore_ascii_case("none")
+/// Whether a period spec can never be active from `now` on (`none`, `yr {2019}`,
+/// `mo {feb} md {30}`...). A malformed spec is reported elsewhere, not here.
+fn period_never_active(spec: &str, now: &Zoned) -> bool {
+    crate::period::PeriodSpec::new(spec).can_match(now) == Some(false)
 }
 
 fn monitor_args(out: &mut Out<'_>, raw: &str, pos: &AlertSite) {
@@ -287,7 +322,16 @@ fn monitor_args(out: &mut Out<'_>, raw: &str, pos: &AlertSite) {
 
 fn dependencies(r: &Reader<'_>, out: &mut Out<'_>) {
     let cfg = &r.cfg;
-    for d in &r.side.depends {
+    // A keyword given twice: the last line is the one in force.
+    let mut seen = HashSet::new();
+    let sites: Vec<_> = r
+        .side
+        .depends
+        .iter()
+        .rev()
+        .filter(|d| seen.insert((d.watch, d.service, d.keyword)))
+        .collect();
+    for d in sites.into_iter().rev() {
         let Some(svc) = cfg
             .watches
             .get(d.watch)
@@ -302,6 +346,10 @@ fn dependencies(r: &Reader<'_>, out: &mut Out<'_>) {
             _ => svc.hostdepend.as_deref(),
         };
         let Some(text) = text else { continue };
+        // In the `hm` role mon does not evaluate the expression: it only takes the
+        // group:service tokens out of it.
+        let host_role = d.keyword == "hostdepend"
+            || (d.keyword == "depend" && svc.dep_behavior == super::model::DepBehavior::Host);
         let col_of = |byte: usize| -> u32 {
             d.col
                 + d.col_map
@@ -311,24 +359,25 @@ fn dependencies(r: &Reader<'_>, out: &mut Out<'_>) {
                     .unwrap_or(0)
         };
         match Expr::parse(text) {
+            Err(_) if host_role => {}
             Err(e) => {
                 let byte = (e.col.saturating_sub(1)) as usize;
-                let looks_like_list = text
+                let words: Vec<&str> = text
                     .split(is_perl_space)
                     .filter(|t| !t.is_empty())
-                    .all(|t| t.contains(':'))
-                    && text.split(is_perl_space).filter(|t| !t.is_empty()).count() > 1;
+                    .collect();
+                let looks_like_list = words.len() > 1 && words.iter().all(|t| t.contains(':'));
                 out.push(
                     (d.line, col_of(byte), 1),
                     Severity::Warning,
                     format!(
-                        "{} expression is not valid ({}): mon evaluates it as Perl, gets an error, and {}",
+                        "{} expression is not valid ({}): mon evaluates it as Perl, gets an error, and the dependency never passes{}",
                         d.keyword,
                         e.message,
-                        if d.keyword == "hostdepend" {
-                            "ignores it"
+                        if d.keyword == "monitordepend" || svc.dep_behavior == super::model::DepBehavior::Monitor {
+                            " (the monitor never runs)"
                         } else {
-                            "the dependency never passes"
+                            " (every failure alert is suppressed)"
                         }
                     ),
                     looks_like_list.then(|| {
@@ -366,8 +415,13 @@ fn dependencies(r: &Reader<'_>, out: &mut Out<'_>) {
                         ),
                         Severity::Warning,
                         format!(
-                            "{} refers to `{token}`, which is not defined: mon counts it as failing forever",
-                            d.keyword
+                            "{} refers to `{token}`, which is not defined: {}",
+                            d.keyword,
+                            if host_role {
+                                "it never fails, so it never removes a host"
+                            } else {
+                                "mon counts it as failing forever"
+                            }
                         ),
                         suggestion,
                         None,
@@ -382,26 +436,35 @@ fn dependencies(r: &Reader<'_>, out: &mut Out<'_>) {
 /// but from the *whole* `redistribute` value; at call time it looks up only the first
 /// word. So `redistribute foo.alert ARGS` works only if `foo.alert` is named elsewhere.
 fn redistribute(r: &Reader<'_>, out: &mut Out<'_>) {
-    let table: HashSet<String> = r
-        .side
-        .alerts
-        .iter()
-        .filter(|(_, _, kw, _, _)| *kw != "redistribute")
-        .map(|(_, _, _, line, _)| line.table_name())
-        .chain(
-            r.side
-                .alerts
-                .iter()
-                .filter(|(_, _, kw, _, _)| *kw == "redistribute")
-                .map(|(_, _, _, line, _)| line.raw.clone()),
-        )
+    let cfg = &r.cfg;
+    let with_args =
+        r.side.alerts.iter().any(|a| {
+            a.keyword == "redistribute" && a.line(cfg).is_some_and(|l| !l.args.is_empty())
+        });
+    if !with_args {
+        return;
+    }
+    let lines = || {
+        r.side
+            .alerts
+            .iter()
+            .filter_map(|a| a.line(cfg).map(|l| (a, l)))
+    };
+    let table: HashSet<String> = lines()
+        .map(|(a, line)| {
+            if a.keyword == "redistribute" {
+                line.raw.clone()
+            } else {
+                line.table_name()
+            }
+        })
         .collect();
-    for (_, _, kw, line, pos) in &r.side.alerts {
-        if *kw != "redistribute" || line.args.is_empty() || table.contains(&line.name) {
+    for (a, line) in lines() {
+        if a.keyword != "redistribute" || line.args.is_empty() || table.contains(&line.name) {
             continue;
         }
         out.push(
-            site(pos),
+            site(&a.site),
             Severity::Warning,
             format!(
                 "mon looks up `{}` (the whole line) when it starts and `{}` when it calls it, so this redistribute never runs unless an alert line names `{}`",
@@ -462,127 +525,105 @@ fn mon_split(value: &str) -> Vec<&str> {
     out
 }
 
-/// Every monitor and alert name the config uses, with its position.
-pub(crate) fn script_refs(
-    cfg: &Config,
-    side: &super::reader::Side,
-    src: &Source,
-) -> Vec<ScriptRef> {
+/// Every monitor and alert line the config uses.
+pub(crate) fn script_refs(cfg: &Config, side: &super::reader::Side) -> Vec<ScriptRef> {
     let mut refs = Vec::new();
     for (wi, w) in cfg.watches.iter().enumerate() {
-        for (si, s) in w.services.iter().enumerate() {
-            if let (Some(m), Some(pos)) = (&s.monitor, side.monitors.get(&(wi, si))) {
-                refs.push(ScriptRef {
-                    monitor: true,
-                    name: m.name.clone(),
-                    args: m.args.clone(),
-                    line: pos.line,
-                    col: pos.col,
-                    len: u32::try_from(m.name.chars().count()).unwrap_or(1),
-                    text: src.line(pos.line).to_string(),
+        for si in 0..w.services.len() {
+            if let Some(site) = side.monitors.get(&(wi, si)) {
+                refs.push(ScriptRef::Monitor {
+                    watch: wi,
+                    service: si,
+                    site: *site,
                 });
             }
         }
     }
-    for (_, _, _, line, pos) in &side.alerts {
-        refs.push(alert_ref(line, pos, src));
-    }
+    refs.extend(side.alerts.iter().copied().map(ScriptRef::Alert));
     refs
-}
-
-fn alert_ref(line: &AlertLine, pos: &AlertSite, src: &Source) -> ScriptRef {
-    let off = line.raw.find(&line.name).unwrap_or(0);
-    ScriptRef {
-        monitor: false,
-        name: line.name.clone(),
-        args: line.args.clone(),
-        line: pos.line,
-        col: pos.col + u32::try_from(line.raw[..off].chars().count()).unwrap_or(0),
-        len: u32::try_from(line.name.chars().count()).unwrap_or(1),
-        text: src.line(pos.line).to_string(),
-    }
 }
 
 /// Monitors and alerts not found in the effective search paths (first executable file
 /// wins, as mon's lookup), unless monrs runs them natively. Only directories that exist
 /// are considered; with none, nothing is reported.
-pub(crate) fn scripts(cfg: &Config, refs: &[ScriptRef], paths: &Paths) -> Vec<Warning> {
+pub(crate) fn scripts(
+    cfg: &Config,
+    refs: &[ScriptRef],
+    paths: &Paths,
+    src: &Source,
+) -> Vec<Warning> {
     let mut warnings = Vec::new();
-    let mut reported: HashSet<(bool, &str)> = HashSet::new();
+    // Each name is looked up once: a big config names the same few scripts many times.
+    let mut seen: HashSet<(bool, &str)> = HashSet::new();
+    let existing_mondirs: Vec<&std::path::PathBuf> =
+        paths.mondir.iter().filter(|d| d.is_dir()).collect();
+    let existing_alertdirs: Vec<&std::path::PathBuf> =
+        paths.alertdir.iter().filter(|d| d.is_dir()).collect();
     for r in refs {
-        if r.name.is_empty() || r.name == "=" || reported.contains(&(r.monitor, r.name.as_str())) {
+        let Some((monitor, name, args, at)) = r.resolve(cfg) else {
             continue;
-        }
-        let dirs = if r.monitor {
-            &paths.mondir
-        } else {
-            &paths.alertdir
         };
-        let existing: Vec<&std::path::PathBuf> = dirs.iter().filter(|d| d.is_dir()).collect();
-        if existing.is_empty() {
+        if name.is_empty() || name == "=" || !seen.insert((monitor, name)) {
             continue;
         }
-        let found = existing.iter().any(|d| is_executable(&d.join(&r.name)));
-        if found {
-            continue;
-        }
-        let words = quotewords(&r.args).unwrap_or_default();
-        let native = if r.monitor {
-            crate::monitors::native::select(&r.name, &words, None, &cfg.globals).is_some()
+        let (dirs, existing) = if monitor {
+            (&paths.mondir, &existing_mondirs)
         } else {
-            crate::alerts::actions::select(&r.name, &words, None).is_some()
+            (&paths.alertdir, &existing_alertdirs)
+        };
+        if existing.is_empty() || existing.iter().any(|d| is_executable(&d.join(name))) {
+            continue;
+        }
+        let words = quotewords(args).unwrap_or_default();
+        let native = if monitor {
+            crate::monitors::native::select(name, &words, None, &cfg.globals).is_some()
+        } else {
+            crate::alerts::actions::select(name, &words, None).is_some()
         };
         if native {
             continue;
         }
-        reported.insert((r.monitor, r.name.as_str()));
         let list = dirs
             .iter()
             .map(|d| d.display().to_string())
             .collect::<Vec<_>>()
             .join(":");
-        let (what, effect, dirname) = if r.monitor {
+        let (what, effect, dirname, flag, mon_list) = if monitor {
             (
                 "monitor",
                 "mon logs it at startup and the service never runs",
                 "mondir",
+                "s",
+                "scriptdirs",
             )
         } else {
             (
                 "alert",
                 "mon logs it at startup and every time the alert should run; it never runs",
                 "alertdir",
+                "a",
+                // sic: mon's message spells it this way.
+                "alerttdirs",
             )
         };
-        warnings.push(Warning {
-            path: cfg.source.clone(),
-            line: r.line,
-            col: r.col,
-            message: format!(
-                "{what} `{}` is not an executable file in {dirname} ({list}): {effect}",
-                r.name
-            ),
-            suggestion: Some(format!(
-                "install it there, or set {dirname} (or the -{} option) to the directory that holds it",
-                if r.monitor { "s" } else { "a" }
+        warnings.push(make(
+            &cfg.source,
+            src,
+            (at.line, at.col, at.len),
+            Severity::Warning,
+            format!("{what} `{name}` is not an executable file in {dirname} ({list}): {effect}"),
+            Some(format!(
+                "install it there, or set {dirname} (or the -{flag} option) to the directory that holds it"
             )),
-            severity: Severity::Warning,
-            mon_message: Some(format!(
-                "{} not found in one of (@{}[{}])",
-                r.name,
-                if r.monitor { "scriptdirs" } else { "alerttdirs" },
+            Some(format!(
+                "{name} not found in one of (@{mon_list}[{}])",
                 existing
                     .iter()
                     .map(|d| d.display().to_string())
                     .collect::<Vec<_>>()
                     .join(" ")
             )),
-            snippet: Some(Snippet {
-                text: r.text.clone(),
-                col: r.col,
-                len: r.len.max(1),
-            }),
-        });
+        ));
     }
     warnings
 }

@@ -47,8 +47,10 @@ pub struct Loaded {
     /// Things mon accepts silently but that are almost surely mistakes, and mon's own
     /// warnings (unused hostgroup, watch without hostgroup), in line order.
     pub warnings: Vec<Warning>,
-    /// Monitor and alert names with their positions, for `script_warnings`.
+    /// Monitor and alert lines with their positions, for `script_warnings`.
     scripts: Vec<lint::ScriptRef>,
+    /// The text that was read, for the snippets of later findings.
+    source: std::sync::Arc<lines::Source>,
     /// The path list quirk findings (`mondir`/`alertdir` entries next to an `s:`), kept
     /// apart because a command-line `-s`/`-a` replaces the config's value.
     path_lists: Vec<(&'static str, Warning)>,
@@ -59,7 +61,7 @@ impl Loaded {
     /// (only for directories that exist on this machine), and the `redistribute` lookup
     /// quirk. Needs the paths after command-line overrides, so it is separate from `load`.
     pub fn script_warnings(&self, paths: &paths::Paths) -> Vec<Warning> {
-        lint::scripts(&self.config, &self.scripts, paths)
+        lint::scripts(&self.config, &self.scripts, paths, &self.source)
     }
 
     /// The `s:` path-list warnings for `mondir`/`alertdir` values that were not replaced
@@ -236,12 +238,12 @@ pub fn load_str(text: &str, path: &Path) -> Result<Loaded, ConfigError> {
 /// `load_str` with options (the validation instant, the readability test).
 pub fn load_str_with(text: &str, path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigError> {
     let src = lines::Source::new(text);
-    let joined = lines::join(&src);
     let now = opts.now.clone().unwrap_or_else(jiff::Zoned::now);
     let readable = opts.readable.unwrap_or(is_readable);
     let mut reader = reader::Reader::new(&src, path, now.clone(), &readable);
-    reader.read(&joined.lines)?;
-    if let Some(line) = joined.dropped_tail {
+    let dropped_tail = lines::join_each(&src, |l| reader.line(l))?;
+    reader.finish();
+    if let Some(line) = dropped_tail {
         let text = src.line(line).to_string();
         let len = u32::try_from(text.chars().count()).unwrap_or(1).max(1);
         reader.warnings.push(Warning {
@@ -265,12 +267,13 @@ pub fn load_str_with(text: &str, path: &Path, opts: &LoadOptions) -> Result<Load
     } = reader;
     warnings.extend(post.warnings);
     warnings.sort_by_key(|w| w.line);
-    let scripts = lint::script_refs(&cfg, &side, &src);
+    let scripts = lint::script_refs(&cfg, &side);
     Ok(Loaded {
         config: cfg,
         warnings,
         scripts,
         path_lists: post.path_lists,
+        source: std::sync::Arc::new(src),
     })
 }
 

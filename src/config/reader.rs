@@ -36,12 +36,43 @@ pub(crate) struct DependSite {
     pub(crate) col_map: Vec<u32>,
 }
 
-/// Where each `alert`-type and `redistribute` line was written.
-#[derive(Debug, Clone)]
+/// Where a piece of text was written: physical line, column and length in characters.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct AlertSite {
     pub(crate) line: u32,
     pub(crate) col: u32,
     pub(crate) len: u32,
+}
+
+/// Where an alert-type line is in the config (indices, to avoid copying lines).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AlertRef {
+    pub(crate) watch: usize,
+    pub(crate) service: usize,
+    /// `alert`, `upalert`, `startupalert`, `ackalert`, `disablealert` or `redistribute`.
+    pub(crate) keyword: &'static str,
+    pub(crate) period: usize,
+    pub(crate) index: usize,
+    pub(crate) site: AlertSite,
+}
+
+impl AlertRef {
+    /// The line this refers to.
+    pub(crate) fn line<'c>(&self, cfg: &'c Config) -> Option<&'c AlertLine> {
+        let svc = cfg.watches.get(self.watch)?.services.get(self.service)?;
+        if self.keyword == "redistribute" {
+            return svc.redistribute.as_ref();
+        }
+        let p = svc.periods.get(self.period)?;
+        let list = match self.keyword {
+            "alert" => &p.alerts,
+            "upalert" => &p.upalerts,
+            "startupalert" => &p.startupalerts,
+            "ackalert" => &p.ackalerts,
+            _ => &p.disablealerts,
+        };
+        list.get(self.index)
+    }
 }
 
 /// What the lints need besides the config.
@@ -52,8 +83,8 @@ pub(crate) struct Side {
     pub(crate) services: HashMap<(usize, usize), (u32, u32, u32)>,
     /// (watch, service) → position of the `monitor` arguments.
     pub(crate) monitors: HashMap<(usize, usize), AlertSite>,
-    /// Alert lines in config order: (watch, service, keyword, line) → position.
-    pub(crate) alerts: Vec<(usize, usize, &'static str, AlertLine, AlertSite)>,
+    /// Alert-type and redistribute lines in config order.
+    pub(crate) alerts: Vec<AlertRef>,
     /// (watch, service, period) → position of the period spec.
     pub(crate) periods: HashMap<(usize, usize, usize), AlertSite>,
     /// Global `mondir` / `alertdir` / `exclude_period` positions, last one wins.
@@ -146,20 +177,31 @@ impl<'a> Reader<'a> {
 
     // === locations and findings ===
 
-    /// (line, col, snippet) of `len` bytes at byte offset `off` of the logical line.
-    fn loc(&self, l: &Logical, off: usize, len: usize) -> (u32, u32, Snippet) {
+    /// Physical line, column and character length of `len` bytes at byte offset `off` of
+    /// the logical line.
+    fn pos(&self, l: &Logical, off: usize, len: usize) -> AlertSite {
         let off = off.min(l.text.len());
         let (line, col) = l.locate(self.src, off);
         let chars = l
             .text
             .get(off..(off + len).min(l.text.len()))
             .map_or(1, |s| s.chars().count());
-        let snippet = Snippet {
-            text: self.src.line(line).to_string(),
+        AlertSite {
+            line,
             col,
             len: u32::try_from(chars.max(1)).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// `pos` plus the snippet to render.
+    fn loc(&self, l: &Logical, off: usize, len: usize) -> (u32, u32, Snippet) {
+        let p = self.pos(l, off, len);
+        let snippet = Snippet {
+            text: self.src.line(p.line).to_string(),
+            col: p.col,
+            len: p.len,
         };
-        (line, col, snippet)
+        (p.line, p.col, snippet)
     }
 
     fn error(
@@ -209,25 +251,18 @@ impl<'a> Reader<'a> {
     }
 
     fn site(&self, l: &Logical, p: Part<'_>) -> AlertSite {
-        let (line, col, s) = self.loc(l, p.off, p.text.len());
-        AlertSite {
-            line,
-            col,
-            len: s.len,
-        }
+        self.pos(l, p.off, p.text.len())
     }
 
     // === the main loop ===
 
-    pub(crate) fn read(&mut self, lines: &[Logical]) -> Result<(), ConfigError> {
-        for l in lines {
-            self.line(l)?;
-        }
+    /// After the last line: findings that wait for the end of a run of lines.
+    pub(crate) fn finish(&mut self) {
         self.flush_ignored();
-        Ok(())
     }
 
-    fn line(&mut self, l: &Logical) -> Result<(), ConfigError> {
+    /// Read one logical line (mon's loop body).
+    pub(crate) fn line(&mut self, l: &Logical) -> Result<(), ConfigError> {
         let text = l.text.as_str();
         let in_watch = matches!(self.mode, Mode::Watch(_));
 
@@ -1033,8 +1068,8 @@ impl<'a> Reader<'a> {
         services.push(svc);
         let s = services.len() - 1;
         self.services.insert((w, name.to_string()), s);
-        let (line, col, snip) = self.loc(l, args.off, name.len());
-        self.side.services.insert((w, s), (line, col, snip.len));
+        let at = self.pos(l, args.off, name.len());
+        self.side.services.insert((w, s), (at.line, at.col, at.len));
         self.service = Some(s);
         self.period = None;
         Ok(())
@@ -1121,16 +1156,24 @@ impl<'a> Reader<'a> {
                 };
                 let line = self.alert_line(l, args, true);
                 let site = self.site(l, args);
-                self.side.alerts.push((w, s, keyword, line.clone(), site));
-                let svc = &mut self.cfg.watches[w].services[s];
-                let period = &mut svc.periods[p];
-                match keyword {
-                    "alert" => period.alerts.push(line),
-                    "upalert" => period.upalerts.push(line),
-                    "startupalert" => period.startupalerts.push(line),
-                    "ackalert" => period.ackalerts.push(line),
-                    _ => period.disablealerts.push(line),
-                }
+                let period = &mut self.cfg.watches[w].services[s].periods[p];
+                let list = match keyword {
+                    "alert" => &mut period.alerts,
+                    "upalert" => &mut period.upalerts,
+                    "startupalert" => &mut period.startupalerts,
+                    "ackalert" => &mut period.ackalerts,
+                    _ => &mut period.disablealerts,
+                };
+                list.push(line);
+                let index = list.len() - 1;
+                self.side.alerts.push(AlertRef {
+                    watch: w,
+                    service: s,
+                    keyword,
+                    period: p,
+                    index,
+                    site,
+                });
             }
             "alertevery" => {
                 let (time, mode) = grammar::alertevery(a);
@@ -1377,11 +1420,18 @@ impl<'a> Reader<'a> {
             "redistribute" => {
                 let line = self.alert_line(l, args, false);
                 let site = self.site(l, args);
-                self.side
-                    .alerts
-                    .push((w, s, "redistribute", line.clone(), site));
                 self.cfg.watches[w].services[s].redistribute =
                     if a.is_empty() { None } else { Some(line) };
+                if !a.is_empty() {
+                    self.side.alerts.push(AlertRef {
+                        watch: w,
+                        service: s,
+                        keyword: "redistribute",
+                        period: 0,
+                        index: 0,
+                        site,
+                    });
+                }
             }
             "allow_empty_group" => {
                 self.cfg.watches[w].services[s].allow_empty_group = true;
@@ -1505,7 +1555,7 @@ impl<'a> Reader<'a> {
                 };
                 let watch = self.cfg.watches[w].name.clone();
                 let (text, map) = replace_self(a, &watch);
-                let (line, col, _) = self.loc(l, args.off, a.len());
+                let AlertSite { line, col, .. } = self.pos(l, args.off, a.len());
                 self.side.depends.push(DependSite {
                     watch: w,
                     service: s,
